@@ -1,0 +1,123 @@
+"""Fixtures: a fresh app and database for every test, on SQLite or PostgreSQL.
+
+Set TEST_DATABASE_URL (e.g. postgresql+psycopg://postgres@127.0.0.1/tracker_test)
+to run the suite on PostgreSQL; each test then gets a schema of its own.
+"""
+
+import os
+import uuid
+from datetime import date, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from tracker import create_app
+from tracker.extensions import db
+from tracker.models import FollowUp, Patient, Trial
+from tracker.schema import upgrade_database
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+
+
+@pytest.fixture
+def database_url(tmp_path):
+    """A new, empty database for one test."""
+    if not TEST_DATABASE_URL:
+        yield f"sqlite:///{tmp_path / 'tracker.sqlite'}"
+        return
+    schema = f"test_{uuid.uuid4().hex[:16]}"
+    admin = sa.create_engine(TEST_DATABASE_URL)
+    with admin.begin() as connection:
+        connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    url = sa.make_url(TEST_DATABASE_URL).update_query_dict(
+        {"options": f"-csearch_path={schema}"}
+    )
+    yield url.render_as_string(hide_password=False)
+    with admin.begin() as connection:
+        connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+    admin.dispose()
+
+
+@pytest.fixture
+def app(database_url):
+    """The app on a freshly migrated database."""
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test",
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "WTF_CSRF_ENABLED": False,
+        }
+    )
+    with app.app_context():
+        upgrade_database()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    """A browser without a login."""
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    """The ``flask`` command line of the test app."""
+    return app.test_cli_runner()
+
+
+class Records:
+    """Builders for records a test needs in place: ``records.trial(pain_with=2)``."""
+
+    def __init__(self, app):
+        self.app = app
+        self._codes = 0
+
+    def patient(self, **overrides) -> int:
+        self._codes += 1
+        values = {"code": f"PF-{self._codes:04d}"} | overrides
+        return self._add(Patient(**values))
+
+    def trial(self, patient_id: int | None = None, **overrides) -> int:
+        if patient_id is None:
+            patient_id = self.patient()
+        values = {
+            "patient_id": patient_id,
+            "trial_date": date.today() - timedelta(weeks=13),
+            "intervention": "insole",
+            "activity": "single_leg_squat",
+            "pain_without": 6,
+            "pain_with": 3,
+        } | overrides
+        return self._add(Trial(**values))
+
+    def follow_up(self, trial_id: int, weeks: float = 12, **overrides) -> int:
+        with self.app.app_context():
+            trial_date = db.session.get(Trial, trial_id).trial_date
+        values = {
+            "trial_id": trial_id,
+            "follow_up_date": trial_date + timedelta(weeks=weeks),
+            "pain": 2,
+            "still_using": True,
+            "global_rating": "markedly_improved",
+        } | overrides
+        return self._add(FollowUp(**values))
+
+    def count(self, model) -> int:
+        """How many rows a table holds."""
+        with self.app.app_context():
+            return db.session.scalar(sa.select(sa.func.count()).select_from(model))
+
+    def _add(self, record) -> int:
+        with self.app.app_context():
+            db.session.add(record)
+            db.session.commit()
+            return record.id
+
+
+@pytest.fixture
+def records(app):
+    """Add patients, trials and follow-ups directly, for tests that need them."""
+    return Records(app)

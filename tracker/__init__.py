@@ -1,0 +1,134 @@
+"""Orthotic trial outcome tracker: the Flask application."""
+
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask, redirect, request, url_for
+
+from . import database
+from .extensions import bootstrap, csrf, db, migrate
+from .settings import DEFAULTS, ClinicSettings
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def create_app(test_config=None):
+    """Create and configure the app; ``test_config`` replaces the instance config."""
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_mapping(
+        SQLALCHEMY_DATABASE_URI="sqlite:///"
+        + os.path.join(app.instance_path, "tracker.sqlite"),
+        # Parameters stay out of error messages and logs: they hold clinical data.
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True, "hide_parameters": True},
+        BOOTSTRAP_SERVE_LOCAL=True,
+        MAX_CONTENT_LENGTH=16 * 1024 * 1024,
+        **DEFAULTS,
+    )
+    if test_config is None:
+        os.makedirs(app.instance_path, exist_ok=True)
+        _ensure_instance_config(Path(app.instance_path) / "config.py")
+        app.config.from_pyfile("config.py")
+        if os.environ.get("DATABASE_URL"):
+            app.config["SQLALCHEMY_DATABASE_URI"] = database_uri(
+                os.environ["DATABASE_URL"]
+            )
+        if os.environ.get("SECRET_KEY"):
+            app.config["SECRET_KEY"] = os.environ["SECRET_KEY"]
+    else:
+        app.config.from_mapping(test_config)
+    ClinicSettings.from_config(app.config)  # refuse to start on a bad setting
+
+    app.jinja_env.add_extension("jinja2.ext.do")
+    register_extensions(app)
+    register_template_context(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_commands(app)
+
+    if test_config is None:
+        from .schema import upgrade_embedded_database
+
+        upgrade_embedded_database(app)
+    return app
+
+
+def database_uri(url: str) -> str:
+    """Accept the usual ``postgres://`` spellings and use the psycopg 3 driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url.removeprefix(prefix)
+    return url
+
+
+def _ensure_instance_config(path: Path) -> None:
+    """Write a config with a random secret key on first start."""
+    if path.exists():
+        return
+    path.write_text(
+        "# Written on first start; keep this file private and out of version control.\n"
+        f"SECRET_KEY = {secrets.token_hex(32)!r}\n"
+        "# Clinic settings (see README.md):\n"
+        + "".join(f"# {name} = {value!r}\n" for name, value in DEFAULTS.items())
+    )
+    path.chmod(0o600)
+
+
+def register_extensions(app: Flask) -> None:
+    """Bind the extensions to this app."""
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True)
+    csrf.init_app(app)
+    bootstrap.init_app(app)
+
+    @app.before_request
+    def _declare_write_intent():
+        database.write_intent.set(request.method not in ("GET", "HEAD", "OPTIONS"))
+
+
+def register_template_context(app: Flask) -> None:
+    """Labels and settings every page may show."""
+    from datetime import timedelta
+
+    from .models import ACTIVITIES, INTERVENTIONS, RATING_LABELS
+    from .settings import RELIEF_CRITERION_LABELS, clinic_settings
+
+    @app.context_processor
+    def clinic_context():
+        settings = clinic_settings()
+        return {
+            "settings": settings,
+            "interventions": INTERVENTIONS,
+            "activities": ACTIVITIES,
+            "ratings": RATING_LABELS,
+            "criteria": RELIEF_CRITERION_LABELS,
+            "due_delta": timedelta(weeks=settings.follow_up_due_weeks),
+        }
+
+
+def register_blueprints(app: Flask) -> None:
+    """One blueprint per area of the clinic's work."""
+    from .patients.views import bp as patients
+    from .trials.views import bp as trials
+
+    app.register_blueprint(patients)
+    app.register_blueprint(trials)
+
+    @app.get("/")
+    def index():
+        """The patient list is the therapist's home page."""
+        return redirect(url_for("patients.index"))
+
+
+def register_errorhandlers(app: Flask) -> None:
+    """Plain error pages in the clinic's layout, never a traceback."""
+    from . import errors
+
+    errors.register(app)
+
+
+def register_commands(app: Flask) -> None:
+    """The ``flask --app tracker ...`` commands."""
+    from . import cli
+
+    cli.register(app)

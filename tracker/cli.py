@@ -1,0 +1,160 @@
+"""The ``flask --app tracker`` commands."""
+
+import random
+import sqlite3
+from datetime import date, timedelta
+from pathlib import Path
+
+import click
+import sqlalchemy as sa
+from flask import Flask
+from flask.cli import with_appcontext
+
+from analysis.rule import GLOBAL_RATINGS, immediate_relief
+
+from .extensions import db
+from .models import ACTIVITIES, FollowUp, Patient, Trial
+from .schema import upgrade_database
+
+RECORD_TABLES = (Patient, Trial, FollowUp)
+
+
+def register(app: Flask) -> None:
+    """Add the commands to the app's command line."""
+    for command in (init_db, backup, demo_data):
+        app.cli.add_command(command)
+
+
+@click.command("init-db")
+@with_appcontext
+def init_db():
+    """Create the database or apply the migrations it lacks (safe to repeat)."""
+    upgrade_database()
+    click.echo("Database is up to date.")
+
+
+def record_counts() -> dict[str, int]:
+    """How many rows each clinical table holds."""
+    return {
+        model.__tablename__: db.session.scalar(
+            sa.select(sa.func.count()).select_from(model)
+        )
+        for model in RECORD_TABLES
+    }
+
+
+@click.command("backup")
+@with_appcontext
+@click.argument("path", type=click.Path(dir_okay=False, writable=True, path_type=Path))
+def backup(path: Path):
+    """Copy the live SQLite database to PATH and check the copy."""
+    if db.engine.dialect.name != "sqlite":
+        raise click.ClickException(
+            "This database is not SQLite: back it up with pg_dump "
+            "(e.g. pg_dump --format=custom --file=tracker.dump DBNAME)."
+        )
+    if path.exists():
+        raise click.ClickException(f"{path} exists already; choose a new file name.")
+    source_path = db.engine.url.database
+    # The online-backup API copies a consistent snapshot while others write.
+    with sqlite3.connect(source_path) as source, sqlite3.connect(path) as target:
+        source.execute("PRAGMA busy_timeout=5000")
+        source.backup(target)
+    with sqlite3.connect(path) as copy:
+        integrity = copy.execute("PRAGMA integrity_check").fetchone()[0]
+        counts = {
+            model.__tablename__: copy.execute(
+                f'SELECT count(*) FROM "{model.__tablename__}"'
+            ).fetchone()[0]
+            for model in RECORD_TABLES
+        }
+    if integrity != "ok":
+        raise click.ClickException(f"The copy failed its integrity check: {integrity}")
+    click.echo(f"Backed up to {path}: integrity ok.")
+    for table, count in counts.items():
+        click.echo(f"  {table}: {count} rows")
+
+
+@click.command("demo-data")
+@with_appcontext
+@click.option(
+    "--patients", default=40, show_default=True, type=click.IntRange(1, 100_000)
+)
+@click.option("--seed", default=42, show_default=True, help="Same seed, same data.")
+@click.option(
+    "--force", is_flag=True, help="Add demo data even where real records exist."
+)
+def demo_data(patients: int, seed: int, force: bool):
+    """Fill the database with realistic made-up patients, trials and follow-ups."""
+    if not force and db.session.scalar(sa.select(Patient.id).limit(1)) is not None:
+        raise click.ClickException(
+            "The database already holds patients; demo data would mix with them. "
+            "Use --force to add it anyway."
+        )
+    rng = random.Random(seed)
+    with click.progressbar(range(patients), label="Adding demo patients") as bar:
+        for number in bar:
+            db.session.add(make_demo_patient(rng, number))
+            if number % 500 == 499:
+                db.session.commit()
+    db.session.commit()
+    counts = record_counts()
+    click.echo(
+        f"Demo data added: {counts['patient']} patients, {counts['trial']} trials, "
+        f"{counts['follow_up']} follow-ups in the database."
+    )
+
+
+DEMO_PRODUCTS = {
+    "insole": [
+        "prefabricated full-length insole, medial wedge",
+        "off-the-shelf 3/4 orthosis",
+    ],
+    "taping": ["McConnell patellar taping", "kinesiology tape"],
+    "brace": ["patellar stabilising sleeve", "infrapatellar strap"],
+}
+DEMO_ACTIVITIES = [a for a in ACTIVITIES if a != "other"]
+
+
+def make_demo_patient(rng: random.Random, number: int) -> Patient:
+    """A made-up patient with one to three trials and, mostly, a follow-up.
+
+    Roughly a third of those with immediate relief and a tenth of the rest
+    improve markedly, so the rule has something to show.
+    """
+    today = date.today()
+    patient = Patient(
+        code=f"DEMO-{number + 1:05d}",
+        birth_year=today.year - rng.randint(14, 60),
+        sex=rng.choice(["female", "female", "male"]),
+        affected_side=rng.choice(["left", "right", "both"]),
+    )
+    for _ in range(rng.randint(1, 3)):
+        intervention = rng.choice(list(DEMO_PRODUCTS))
+        pain_without = rng.choice([0, *range(2, 9)])
+        pain_with = max(0, min(10, pain_without - rng.choice([-1, 0, 0, 1, 1, 2, 3])))
+        trial = Trial(
+            trial_date=today - timedelta(days=rng.randint(0, 400)),
+            intervention=intervention,
+            product=rng.choice(DEMO_PRODUCTS[intervention]),
+            activity=rng.choice(DEMO_ACTIVITIES),
+            pain_without=pain_without,
+            pain_with=pain_with,
+        )
+        patient.trials.append(trial)
+        weeks = rng.choice([2, 6, 10, 12, 12, 13, 16])
+        follow_up_date = trial.trial_date + timedelta(weeks=weeks)
+        if follow_up_date > today or rng.random() < 0.2:
+            continue
+        relief = pain_without > 0 and immediate_relief(pain_without, pain_with)
+        improved = rng.random() < (0.4 if relief else 0.12)
+        rating = "markedly_improved" if improved else rng.choice(GLOBAL_RATINGS[:4])
+        trial.follow_ups.append(
+            FollowUp(
+                follow_up_date=follow_up_date,
+                pain=max(0, pain_without - rng.randint(0, 4)),
+                still_using=improved or rng.random() < 0.3,
+                global_rating=rating,
+            )
+        )
+    return patient

@@ -1,0 +1,174 @@
+"""The clinic's records: patients, trials of an aid, and their follow-ups.
+
+Patients are pseudonymous: a clinic code and a few clinical facts, never a
+name, address or phone number. Verdicts are not stored; they are computed by
+:mod:`analysis.rule` from the stored scores whenever they are shown.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from analysis.rule import GLOBAL_RATINGS, FollowUpDate, Verdict, choose_outcome
+from analysis.rule import verdict as rule_verdict
+
+from .extensions import db
+
+INTERVENTIONS = {
+    "insole": "Insoles (foot orthoses)",
+    "taping": "Taping",
+    "brace": "Knee brace",
+}
+ACTIVITIES = {
+    "single_leg_squat": "Single-leg squat",
+    "step_down": "Step down",
+    "stairs_up": "Stairs up",
+    "stairs_down": "Stairs down",
+    "squat": "Squat",
+    "running": "Running",
+    "walking": "Walking",
+    "prolonged_sitting": "Prolonged sitting",
+    "other": "Other",
+}
+RATING_LABELS = {
+    "markedly_worse": "Markedly worse",
+    "moderately_worse": "Moderately worse",
+    "same": "Same",
+    "moderately_improved": "Moderately improved",
+    "markedly_improved": "Markedly improved",
+}
+SEXES = {"female": "Female", "male": "Male", "other": "Other"}
+SIDES = {"left": "Left", "right": "Right", "both": "Both"}
+
+CODE_MAX = 40
+PRODUCT_MAX = 200
+NOTES_MAX = 2000
+
+
+def utcnow() -> datetime:
+    """The current time in UTC, for record timestamps."""
+    return datetime.now(UTC)
+
+
+def _one_of(column: str, values) -> str:
+    quoted = ", ".join(f"'{value}'" for value in values)
+    return f"{column} IN ({quoted})"
+
+
+def _pain_score(column: str) -> sa.CheckConstraint:
+    return sa.CheckConstraint(f"{column} BETWEEN 0 AND 10", name=f"{column}_0_to_10")
+
+
+class Patient(db.Model):
+    """A patient known to the clinic only by a pseudonymous code."""
+
+    __table_args__ = (
+        sa.CheckConstraint(_one_of("sex", SEXES), name="sex_known"),
+        sa.CheckConstraint(_one_of("affected_side", SIDES), name="side_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(CODE_MAX), unique=True)
+    birth_year: Mapped[int | None]
+    sex: Mapped[str | None] = mapped_column(sa.String(10))
+    affected_side: Mapped[str | None] = mapped_column(sa.String(10))
+    notes: Mapped[str] = mapped_column(sa.Text, default="")
+    created_at: Mapped[datetime] = mapped_column(
+        sa.DateTime(timezone=True), default=utcnow
+    )
+
+    trials: Mapped[list[Trial]] = relationship(
+        back_populates="patient", order_by="(Trial.trial_date, Trial.id)"
+    )
+
+
+class Trial(db.Model):
+    """One try of an aid: pain during an activity without it, then with it."""
+
+    __table_args__ = (
+        _pain_score("pain_without"),
+        _pain_score("pain_with"),
+        sa.CheckConstraint(
+            _one_of("intervention", INTERVENTIONS), name="intervention_known"
+        ),
+        sa.CheckConstraint(_one_of("activity", ACTIVITIES), name="activity_known"),
+        sa.Index("ix_trial_patient_date", "patient_id", "trial_date"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(sa.ForeignKey("patient.id"))
+    trial_date: Mapped[date]
+    intervention: Mapped[str] = mapped_column(sa.String(10))
+    product: Mapped[str] = mapped_column(sa.String(PRODUCT_MAX), default="")
+    activity: Mapped[str] = mapped_column(sa.String(20))
+    activity_other: Mapped[str] = mapped_column(sa.String(PRODUCT_MAX), default="")
+    pain_without: Mapped[int] = mapped_column(sa.SmallInteger)
+    pain_with: Mapped[int] = mapped_column(sa.SmallInteger)
+    notes: Mapped[str] = mapped_column(sa.Text, default="")
+    created_at: Mapped[datetime] = mapped_column(
+        sa.DateTime(timezone=True), default=utcnow
+    )
+
+    patient: Mapped[Patient] = relationship(back_populates="trials")
+    follow_ups: Mapped[list[FollowUp]] = relationship(
+        back_populates="trial", order_by="(FollowUp.follow_up_date, FollowUp.id)"
+    )
+
+    @property
+    def worse_with_aid(self) -> bool:
+        """Whether the aid made the activity more painful."""
+        return self.pain_with > self.pain_without
+
+    @property
+    def activity_label(self) -> str:
+        """The activity as a therapist would name it."""
+        if self.activity == "other":
+            return self.activity_other
+        return ACTIVITIES[self.activity]
+
+    def verdict(self, criterion: str) -> Verdict:
+        """The immediate-relief rule's verdict under the clinic's criterion."""
+        return rule_verdict(self.pain_without, self.pain_with, criterion)
+
+    def outcome(self, minimum_weeks: int, due_weeks: int) -> FollowUp | None:
+        """The follow-up that counts as this trial's long-term outcome."""
+        by_id = {f.id: f for f in self.follow_ups}
+        chosen = choose_outcome(
+            self.trial_date,
+            (FollowUpDate(f.id, f.follow_up_date) for f in self.follow_ups),
+            minimum_weeks,
+            due_weeks,
+        )
+        return by_id[chosen.id] if chosen else None
+
+
+class FollowUp(db.Model):
+    """The patient seen again after some weeks with the aid."""
+
+    __tablename__ = "follow_up"
+    __table_args__ = (
+        _pain_score("pain"),
+        sa.CheckConstraint(
+            _one_of("global_rating", GLOBAL_RATINGS), name="rating_known"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    trial_id: Mapped[int] = mapped_column(sa.ForeignKey("trial.id"), index=True)
+    follow_up_date: Mapped[date]
+    pain: Mapped[int] = mapped_column(sa.SmallInteger)
+    still_using: Mapped[bool]
+    global_rating: Mapped[str] = mapped_column(sa.String(20))
+    created_at: Mapped[datetime] = mapped_column(
+        sa.DateTime(timezone=True), default=utcnow
+    )
+
+    trial: Mapped[Trial] = relationship(back_populates="follow_ups")
+
+    @property
+    def weeks_after_trial(self) -> float:
+        """Weeks between the trial and this follow-up."""
+        return (self.follow_up_date - self.trial.trial_date).days / 7
