@@ -1,0 +1,102 @@
+"""Adding, finding and editing patients."""
+
+from datetime import date
+
+import pytest
+
+from tracker.models import Patient
+
+
+def test_add_patient_shows_their_page(client, records):
+    response = client.post(
+        "/patients/new",
+        data={
+            "code": " PF-0042 ",
+            "birth_year": "1990",
+            "sex": "female",
+            "affected_side": "left",
+        },
+        follow_redirects=True,
+    )
+    assert response.status_code == 200
+    assert "Patient PF-0042 added." in response.text
+    assert records.count(Patient) == 1
+    assert '<h1 class="me-3">Patient PF-0042</h1>' in response.text
+
+
+def test_optional_fields_may_stay_blank(client, records):
+    response = client.post(
+        "/patients/new", data={"code": "PF-1"}, follow_redirects=True
+    )
+    assert response.status_code == 200
+    assert records.count(Patient) == 1
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"code": ""}, "Enter the patient&#39;s clinic code."),
+        ({"code": "   "}, "Enter the patient&#39;s clinic code."),
+        ({"code": "X" * 41}, "Field cannot be longer than 40 characters."),
+        (
+            {"code": "PF-9", "birth_year": "1850"},
+            "Enter a year from 1900 to this year.",
+        ),
+        (
+            {"code": "PF-9", "birth_year": str(date.today().year + 1)},
+            "Enter a year from 1900 to this year.",
+        ),
+        ({"code": "PF-9", "birth_year": "nineteen"}, "Not a valid integer value."),
+        ({"code": "PF-9", "sex": "unknown"}, "Choose from the list."),
+        ({"code": "PF-9", "affected_side": "middle"}, "Choose left, right or both."),
+        (
+            {"code": "PF-9", "notes": "x" * 2001},
+            "Field cannot be longer than 2000 characters.",
+        ),
+    ],
+)
+def test_bad_patient_input_is_refused_beside_the_field(client, records, data, message):
+    response = client.post("/patients/new", data=data)
+    assert response.status_code == 200
+    assert message in response.text
+    assert "invalid-feedback" in response.text
+    assert records.count(Patient) == 0
+
+
+def test_duplicate_code_is_refused(client, records):
+    records.patient(code="PF-0042")
+    response = client.post("/patients/new", data={"code": "PF-0042"})
+    assert "Clinic code PF-0042 is already in use." in response.text
+    assert records.count(Patient) == 1
+
+
+def test_search_finds_codes_containing_the_text(client, records):
+    records.patient(code="PF-0042")
+    records.patient(code="PF-0100")
+    records.patient(code="KN_7")
+    page = client.get("/patients/?q=f-0").text
+    assert "PF-0042" in page and "PF-0100" in page
+    assert "KN_7" not in page
+    # The LIKE wildcard in a search is taken literally.
+    assert "PF-0042" not in client.get("/patients/?q=_").text
+
+
+def test_edit_patient_keeps_own_code_but_not_anothers(client, records):
+    first = records.patient(code="PF-1")
+    records.patient(code="PF-2")
+    response = client.post(
+        f"/patients/{first}/edit",
+        data={"code": "PF-1", "notes": "runner"},
+        follow_redirects=True,
+    )
+    assert "Patient PF-1 updated." in response.text
+    response = client.post(f"/patients/{first}/edit", data={"code": "PF-2"})
+    assert "Clinic code PF-2 is already in use." in response.text
+
+
+def test_missing_patient_is_a_404_page(client):
+    response = client.get("/patients/999")
+    assert response.status_code == 404
+    assert "Page not found" in response.text
+    assert client.get("/patients/999/edit").status_code == 404
+    assert client.get("/patients/abc").status_code == 404

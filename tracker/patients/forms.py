@@ -1,0 +1,79 @@
+"""The patient form."""
+
+from datetime import date
+
+import sqlalchemy as sa
+from flask_wtf import FlaskForm
+from wtforms import IntegerField, StringField, TextAreaField
+from wtforms.validators import (
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
+
+from ..extensions import db
+from ..forms import choice_field
+from ..models import CODE_MAX, NOTES_MAX, SEXES, SIDES, Patient
+
+
+class PatientForm(FlaskForm):
+    """A pseudonymous patient: a clinic code, never a name."""
+
+    code = StringField(
+        "Clinic code",
+        validators=[
+            InputRequired("Enter the patient's clinic code."),
+            Length(max=CODE_MAX),
+        ],
+        filters=[lambda value: value.strip() if isinstance(value, str) else value],
+        description="Pseudonymous, e.g. PF-0042. Never a name.",
+    )
+    birth_year = IntegerField(
+        "Year of birth",
+        validators=[
+            Optional(),
+            NumberRange(1900, message="Enter a year from 1900 to this year."),
+        ],
+    )
+    sex = choice_field(
+        "Sex",
+        SEXES,
+        blank="Not recorded",
+        invalid_choice_message="Choose from the list.",
+    )
+    affected_side = choice_field(
+        "Affected side",
+        SIDES,
+        blank="Not recorded",
+        invalid_choice_message="Choose left, right or both.",
+    )
+    notes = TextAreaField("Notes", validators=[Length(max=NOTES_MAX)])
+
+    def __init__(self, *args, patient: Patient | None = None, **kwargs):
+        super().__init__(*args, obj=patient, **kwargs)
+        self._patient = patient
+
+    def validate_code(self, field):
+        """Codes identify patients, so no two may share one."""
+        if not field.data:
+            raise ValidationError("Enter the patient's clinic code.")
+        taken = db.session.scalar(
+            sa.select(Patient.id).where(Patient.code == field.data)
+        )
+        if taken is not None and (self._patient is None or taken != self._patient.id):
+            raise ValidationError(f"Clinic code {field.data} is already in use.")
+
+    def validate_birth_year(self, field):
+        """A birth year cannot lie ahead."""
+        if field.data is not None and field.data > date.today().year:
+            raise ValidationError("Enter a year from 1900 to this year.")
+
+    def fill(self, patient: Patient) -> None:
+        """Copy the form onto a patient; blank choices are stored as missing."""
+        patient.code = self.code.data
+        patient.birth_year = self.birth_year.data
+        patient.sex = self.sex.data or None
+        patient.affected_side = self.affected_side.data or None
+        patient.notes = self.notes.data or ""
