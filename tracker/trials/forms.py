@@ -1,0 +1,117 @@
+"""The trial and follow-up forms."""
+
+from datetime import date
+
+from flask_wtf import FlaskForm
+from wtforms import DateField, RadioField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, ValidationError
+
+from ..forms import choice_field, not_in_future, options_from, pain_score_field
+from ..models import (
+    ACTIVITIES,
+    INTERVENTIONS,
+    NOTES_MAX,
+    PRODUCT_MAX,
+    RATING_LABELS,
+    FollowUp,
+    Trial,
+)
+
+
+def _date_field(label: str) -> DateField:
+    return DateField(
+        label,
+        validators=[InputRequired("Enter the date as YYYY-MM-DD."), not_in_future],
+        default=date.today,
+    )
+
+
+class TrialForm(FlaskForm):
+    """One trial, fields in the order they are measured."""
+
+    trial_date = _date_field("Date of trial")
+    activity = choice_field(
+        "Provoking activity",
+        ACTIVITIES,
+        blank="Choose the activity",
+        validators=[InputRequired("Choose the activity that provokes pain.")],
+        invalid_choice_message="Choose one of the listed activities.",
+    )
+    activity_other = StringField(
+        "Other activity",
+        validators=[Length(max=PRODUCT_MAX)],
+        description="Describe the activity when it is not in the list.",
+    )
+    pain_without = pain_score_field("Pain without the aid")
+    intervention = choice_field(
+        "Aid",
+        INTERVENTIONS,
+        blank="Choose the aid",
+        validators=[InputRequired("Choose the aid that was tried.")],
+        invalid_choice_message="Choose insoles, taping or a knee brace.",
+    )
+    product = StringField(
+        "Product / description",
+        validators=[Length(max=PRODUCT_MAX)],
+        description='e.g. "prefabricated full-length insole, medial wedge"',
+    )
+    pain_with = pain_score_field("Pain with the aid")
+    notes = TextAreaField("Notes", validators=[Length(max=NOTES_MAX)])
+
+    def validate_activity_other(self, field):
+        """'Other' says nothing on its own: it needs a description."""
+        if self.activity.data == "other" and not (field.data or "").strip():
+            raise ValidationError("Describe the activity when you choose Other.")
+
+    def fill(self, trial: Trial) -> None:
+        """Copy the form onto a trial."""
+        trial.trial_date = self.trial_date.data
+        trial.activity = self.activity.data
+        trial.activity_other = (
+            self.activity_other.data.strip() if self.activity.data == "other" else ""
+        )
+        trial.pain_without = self.pain_without.data
+        trial.intervention = self.intervention.data
+        trial.product = (self.product.data or "").strip()
+        trial.pain_with = self.pain_with.data
+        trial.notes = self.notes.data or ""
+
+
+class FollowUpForm(FlaskForm):
+    """The patient seen again: pain in the same activity and their rating of change."""
+
+    follow_up_date = _date_field("Date of follow-up")
+    pain = pain_score_field("Pain during the same activity")
+    still_using = RadioField(
+        "Still using the aid?",
+        choices=options_from({"yes": "Yes", "no": "No"}),
+        invalid_choice_message="Say whether the patient still uses the aid.",
+    )
+    global_rating = RadioField(
+        "Patient's global rating of change",
+        choices=options_from(dict(reversed(RATING_LABELS.items()))),
+        invalid_choice_message="Choose the patient's rating of change.",
+    )
+
+    def __init__(
+        self, *args, trial: Trial, follow_up: FollowUp | None = None, **kwargs
+    ):
+        super().__init__(*args, obj=follow_up, **kwargs)
+        if follow_up is not None and not self.is_submitted():
+            self.still_using.data = "yes" if follow_up.still_using else "no"
+        self._trial = trial
+
+    def validate_follow_up_date(self, field):
+        """A follow-up comes after the trial it follows."""
+        if field.data and field.data < self._trial.trial_date:
+            raise ValidationError(
+                "The follow-up cannot be before the trial "
+                f"({self._trial.trial_date:%Y-%m-%d})."
+            )
+
+    def fill(self, follow_up: FollowUp) -> None:
+        """Copy the form onto a follow-up."""
+        follow_up.follow_up_date = self.follow_up_date.data
+        follow_up.pain = self.pain.data
+        follow_up.still_using = self.still_using.data == "yes"
+        follow_up.global_rating = self.global_rating.data

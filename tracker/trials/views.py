@@ -1,0 +1,111 @@
+"""Trials of an aid and their follow-ups."""
+
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+from flask import Blueprint, flash, redirect, render_template, url_for
+
+from ..extensions import db
+from ..models import FollowUp, Patient, Trial
+from ..settings import clinic_settings
+from ..sql import days_between
+from .forms import FollowUpForm, TrialForm
+
+bp = Blueprint("trials", __name__)
+
+
+@bp.route("/patients/<int:patient_id>/trials/new", methods=["GET", "POST"])
+def create(patient_id: int):
+    """Record a trial for a patient."""
+    patient = db.get_or_404(Patient, patient_id)
+    form = TrialForm()
+    if form.validate_on_submit():
+        trial = Trial(patient=patient)
+        form.fill(trial)
+        db.session.add(trial)
+        db.session.commit()
+        return redirect(url_for("trials.detail", trial_id=trial.id, saved=1))
+    return render_template("trials/form.html", form=form, patient=patient, trial=None)
+
+
+@bp.get("/trials/<int:trial_id>")
+def detail(trial_id: int):
+    """A trial with the rule's verdict and its follow-ups."""
+    trial = db.get_or_404(Trial, trial_id)
+    return render_template("trials/detail.html", trial=trial)
+
+
+@bp.route("/trials/<int:trial_id>/edit", methods=["GET", "POST"])
+def update(trial_id: int):
+    """Correct a saved trial."""
+    trial = db.get_or_404(Trial, trial_id)
+    form = TrialForm(obj=trial)
+    if form.validate_on_submit():
+        form.fill(trial)
+        db.session.commit()
+        flash("Trial updated.", "success")
+        return redirect(url_for("trials.detail", trial_id=trial.id))
+    return render_template(
+        "trials/form.html", form=form, patient=trial.patient, trial=trial
+    )
+
+
+@bp.route("/trials/<int:trial_id>/follow-ups/new", methods=["GET", "POST"])
+def create_follow_up(trial_id: int):
+    """Record how the patient is doing some weeks after the trial."""
+    trial = db.get_or_404(Trial, trial_id)
+    form = FollowUpForm(trial=trial)
+    if form.validate_on_submit():
+        follow_up = FollowUp(trial=trial)
+        form.fill(follow_up)
+        db.session.add(follow_up)
+        db.session.commit()
+        flash("Follow-up recorded.", "success")
+        return redirect(url_for("trials.detail", trial_id=trial.id))
+    return render_template(
+        "trials/follow_up_form.html", form=form, trial=trial, follow_up=None
+    )
+
+
+@bp.route("/follow-ups/<int:follow_up_id>/edit", methods=["GET", "POST"])
+def update_follow_up(follow_up_id: int):
+    """Correct a saved follow-up."""
+    follow_up = db.get_or_404(FollowUp, follow_up_id)
+    form = FollowUpForm(trial=follow_up.trial, follow_up=follow_up)
+    if form.validate_on_submit():
+        form.fill(follow_up)
+        db.session.commit()
+        flash("Follow-up updated.", "success")
+        return redirect(url_for("trials.detail", trial_id=follow_up.trial_id))
+    return render_template(
+        "trials/follow_up_form.html",
+        form=form,
+        trial=follow_up.trial,
+        follow_up=follow_up,
+    )
+
+
+@bp.get("/follow-ups/due")
+def due():
+    """Trials whose follow-up date has come and that still lack an outcome."""
+    settings = clinic_settings()
+    due_days = settings.follow_up_due_weeks * 7
+    has_outcome = (
+        sa.select(FollowUp.id)
+        .where(
+            FollowUp.trial_id == Trial.id,
+            days_between(FollowUp.follow_up_date, Trial.trial_date)
+            >= settings.follow_up_minimum_weeks * 7,
+        )
+        .exists()
+    )
+    query = (
+        sa.select(Trial)
+        .join(Trial.patient)
+        .where(
+            Trial.trial_date <= date.today() - timedelta(days=due_days), ~has_outcome
+        )
+        .order_by(Trial.trial_date, Patient.code, Trial.id)
+    )
+    trials = db.paginate(query, per_page=50, error_out=False)
+    return render_template("trials/due.html", trials=trials)
