@@ -164,7 +164,7 @@ def _dates(dates: pd.Series) -> np.ndarray:
 
 
 def _chronological(trial_date: np.ndarray, trial_ids: pd.Series) -> np.ndarray:
-    """Positions ordered by date, then trial_id (one stable sort on top of the other)."""
+    """Positions ordered by date, then trial_id (a stable sort on top of another)."""
     id_rank, unique_ids = pd.factorize(trial_ids, sort=True)
     if (id_rank < 0).any():
         raise ValueError("trial_id is missing for some trials")

@@ -162,7 +162,7 @@ def rule_check_by_criterion(
     benefit_definition: BenefitDefinition = "markedly_improved",
     unit: CountingUnit = "patient",
 ) -> list[RuleCheck]:
-    """:func:`rule_check` under each of :data:`~analysis.rule.RELIEF_CRITERIA`, in order."""
+    """:func:`rule_check` under each relief criterion, in their usual order."""
     check_choice("counting unit", unit, COUNTING_UNITS)
     checked = check_trials(trials, benefit_definition)
     return [

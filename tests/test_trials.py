@@ -291,3 +291,25 @@ def test_delete_is_not_offered(client, records):
     trial = records.trial()
     assert client.delete(f"/trials/{trial}").status_code == 405
     assert records.count(Trial) == 1
+
+
+def test_trial_list_filters_by_aid_date_and_therapist(client, records):
+    records.trial(intervention="insole", trial_date=date(2026, 1, 10))
+    records.trial(intervention="brace", trial_date=date(2026, 3, 5))
+    voided = records.trial(intervention="brace", trial_date=date(2026, 3, 6))
+    client.post(f"/trials/{voided}/void", data={"reason": "duplicate"})
+    assert "2 trials match." in client.get("/trials/").text
+    assert "1 trial match." in client.get("/trials/?intervention=brace").text
+    page = client.get("/trials/?since=2026-02-01&until=2026-12-31").text
+    assert "1 trial match." in page
+    assert "0 trials match." in client.get("/trials/?therapist=therapist").text
+
+
+def test_trial_list_explains_bad_filters_and_matches_nothing(client, records):
+    records.trial()
+    page = client.get("/trials/?since=yesterday&intervention=magnets").text
+    assert "Not a valid date value." in page
+    assert "Choose insoles, taping or a knee brace." in page
+    assert "0 trials match." in page
+    page = client.get("/trials/?since=2026-05-01&until=2026-04-01").text
+    assert "The end date cannot come before the start date." in page

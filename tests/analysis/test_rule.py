@@ -206,7 +206,9 @@ def test_outcome_follow_ups_chooses_as_choose_outcome_does():
         )
         if outcome is not None:
             expected[trial_id] = outcome.id
-    assert dict(zip(chosen["trial_id"], chosen["follow_up_id"])) == expected
+    assert (
+        dict(zip(chosen["trial_id"], chosen["follow_up_id"], strict=True)) == expected
+    )
     assert expected == {2: 20, 3: 30, 4: 41, 5: 50}
     assert list(chosen.columns) == ["follow_up_id", "trial_id", "days"]
 

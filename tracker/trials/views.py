@@ -3,11 +3,12 @@
 from datetime import date, timedelta
 
 import sqlalchemy as sa
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from .. import audit
 from ..access import requires
 from ..extensions import db
+from ..filters import TrialFilterForm
 from ..forms import VoidForm
 from ..models import FollowUp, Patient, Trial, utcnow
 from ..settings import clinic_settings
@@ -15,6 +16,18 @@ from ..sql import days_between
 from .forms import FollowUpForm, FollowUpUpdateForm, TrialForm, TrialUpdateForm
 
 bp = Blueprint("trials", __name__)
+
+
+@bp.get("/trials/")
+@requires("read")
+def index():
+    """Trials matching the filters: the records behind a dashboard number."""
+    filters = TrialFilterForm.from_args(request.args)
+    query = filters.apply(
+        sa.select(Trial).join(Trial.patient).order_by(Trial.trial_date.desc(), Trial.id)
+    )
+    trials = db.paginate(query, per_page=50, error_out=False)
+    return render_template("trials/index.html", trials=trials, filters=filters)
 
 
 @bp.route("/patients/<int:patient_id>/trials/new", methods=["GET", "POST"])
