@@ -1,6 +1,8 @@
 """Error pages: a clinic user sees a plain page in the layout, never a traceback."""
 
-from flask import Flask, render_template
+import traceback
+
+from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -40,7 +42,14 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def server_error(error):
-        app.logger.exception("Unhandled error")
+        # The message may quote clinical values; log where, never what.
+        app.logger.error(
+            "Unhandled %s in %s %s\n%s",
+            type(error).__name__,
+            request.method,
+            request.endpoint,
+            "".join(traceback.format_tb(error.__traceback__)),
+        )
         from .extensions import db
 
         db.session.rollback()
