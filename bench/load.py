@@ -1,0 +1,298 @@
+"""A mixed load through the real forms: therapists record, reviewers read.
+
+Therapists log in and record trials and follow-ups through the same forms a
+browser uses (CSRF tokens included) while reviewers reload the dashboard and
+download the trials export. Every save a client is told about (a redirect to
+the saved record) is checked against the database afterwards, with its audit
+row: zero lost writes is the requirement, latency the measurement.
+
+    python -m bench.load --base-url http://127.0.0.1:8000 --database-url URL \\
+        --therapists 20 --reviewers 5 --seconds 60
+
+The accounts ``load-therapist-NN`` and ``load-reviewer-NN`` are created (or
+reused) in the database first; see :func:`prepare_accounts`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+import statistics
+import threading
+import time
+from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date
+
+import requests
+import sqlalchemy as sa
+
+PASSWORD = "load test password 2026"
+DASHBOARD_URL = "/dashboard/"
+EXPORT_URL = "/exports/trials.csv"
+_TOKEN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+_SAVED_TRIAL = re.compile(r"/trials/(\d+)")
+
+
+@dataclass
+class Tally:
+    """What every client saw: latencies per request type, failures, saves."""
+
+    latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    failures: list[str] = field(default_factory=list)
+    saved_trials: set[int] = field(default_factory=set)
+    saved_follow_ups: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def timed(self, kind: str, call, *args, expect=(200,), **kwargs):
+        started = time.perf_counter()
+        try:
+            response = call(*args, timeout=30, allow_redirects=False, **kwargs)
+            if kind == "export":
+                for _ in response.iter_content(65536):
+                    pass
+        except requests.RequestException as error:
+            self.fail(f"{kind}: {error}")
+            return None
+        elapsed = time.perf_counter() - started
+        with self.lock:
+            self.latencies[kind].append(elapsed)
+        if response.status_code not in expect:
+            self.fail(f"{kind}: HTTP {response.status_code} {response.url}")
+            return None
+        return response
+
+    def fail(self, message: str) -> None:
+        with self.lock:
+            self.failures.append(message)
+
+
+def prepare_accounts(database_url: str, therapists: int, reviewers: int) -> None:
+    """Create the load-test accounts in the app's database, if missing."""
+    from tracker import create_app
+    from tracker.auth.passwords import hash_password
+    from tracker.extensions import db
+    from tracker.models import User
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "x"})
+    password_hash = hash_password(PASSWORD)
+    names = [(f"load-therapist-{n:02d}", "therapist") for n in range(therapists)]
+    names += [(f"load-reviewer-{n:02d}", "reviewer") for n in range(reviewers)]
+    with app.app_context():
+        existing = set(db.session.scalars(sa.select(User.username)))
+        for username, role in names:
+            if username not in existing:
+                db.session.add(
+                    User(username=username, role=role, password_hash=password_hash)
+                )
+        db.session.commit()
+        db.engine.dispose()
+
+
+def _token(response) -> str:
+    match = _TOKEN.search(response.text)
+    if not match:
+        raise RuntimeError(f"no CSRF token on {response.url}")
+    return match.group(1)
+
+
+def _log_in(base: str, username: str, tally: Tally) -> requests.Session | None:
+    session = requests.Session()
+    page = tally.timed("login_page", session.get, f"{base}/auth/login")
+    if page is None:
+        return None
+    response = tally.timed(
+        "login",
+        session.post,
+        f"{base}/auth/login",
+        data={"username": username, "password": PASSWORD, "csrf_token": _token(page)},
+        expect=(302,),
+    )
+    return session if response is not None else None
+
+
+def therapist(base: str, number: int, deadline: float, tally: Tally) -> None:
+    """Add a patient, then record trials and follow-ups until the deadline."""
+    rng = random.Random(number)
+    session = _log_in(base, f"load-therapist-{number:02d}", tally)
+    if session is None:
+        return
+    form = tally.timed("form_page", session.get, f"{base}/patients/new")
+    code = f"LOAD-{number:02d}-{time.time_ns() % 10**9}"
+    created = tally.timed(
+        "patient_save",
+        session.post,
+        f"{base}/patients/new",
+        data={"code": code, "csrf_token": _token(form)},
+        expect=(302,),
+    )
+    if created is None:
+        return
+    patient_url = base + created.headers["Location"]
+    today = date.today().isoformat()
+    while time.monotonic() < deadline:
+        form = tally.timed("form_page", session.get, f"{patient_url}/trials/new")
+        if form is None:
+            continue
+        pain_without = rng.randint(0, 9)
+        saved = tally.timed(
+            "trial_save",
+            session.post,
+            f"{patient_url}/trials/new",
+            data={
+                "csrf_token": _token(form),
+                "trial_date": today,
+                "activity": rng.choice(["single_leg_squat", "stairs_down", "running"]),
+                "intervention": rng.choice(["insole", "taping", "brace"]),
+                "pain_without": str(pain_without),
+                "pain_with": str(max(0, pain_without - rng.randint(-1, 3))),
+            },
+            expect=(302,),
+        )
+        if saved is None:
+            continue
+        trial_id = int(_SAVED_TRIAL.search(saved.headers["Location"]).group(1))
+        with tally.lock:
+            tally.saved_trials.add(trial_id)
+        if rng.random() < 0.3:
+            url = f"{base}/trials/{trial_id}/follow-ups/new"
+            form = tally.timed("form_page", session.get, url)
+            if form is None:
+                continue
+            recorded = tally.timed(
+                "follow_up_save",
+                session.post,
+                url,
+                data={
+                    "csrf_token": _token(form),
+                    "follow_up_date": today,
+                    "pain": "2",
+                    "still_using": "yes",
+                    "global_rating": "moderately_improved",
+                },
+                expect=(302,),
+            )
+            if recorded is not None:
+                with tally.lock:
+                    tally.saved_follow_ups += 1
+
+
+def reviewer(base: str, number: int, deadline: float, tally: Tally) -> None:
+    """Reload the dashboard and download the export until the deadline."""
+    session = _log_in(base, f"load-reviewer-{number:02d}", tally)
+    if session is None:
+        return
+    while time.monotonic() < deadline:
+        tally.timed("dashboard", session.get, base + DASHBOARD_URL)
+        tally.timed("export", session.get, base + EXPORT_URL, stream=True)
+
+
+def run(base: str, therapists: int, reviewers: int, seconds: float) -> Tally:
+    """Run the clients for ``seconds``; return what they saw."""
+    tally = Tally()
+    deadline = time.monotonic() + seconds
+    with ThreadPoolExecutor(therapists + reviewers) as pool:
+        jobs = [
+            pool.submit(therapist, base, n, deadline, tally) for n in range(therapists)
+        ]
+        jobs += [
+            pool.submit(reviewer, base, n, deadline, tally) for n in range(reviewers)
+        ]
+        for job in jobs:
+            job.result()
+    return tally
+
+
+def lost_writes(database_url: str, tally: Tally) -> dict[str, int]:
+    """Saves the clients were told about that the database lacks."""
+    engine = sa.create_engine(database_url)
+    ids = sorted(tally.saved_trials)
+    with engine.connect() as connection:
+        stored, audited = 0, 0
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            stored += connection.execute(
+                sa.text("SELECT count(*) FROM trial WHERE id IN :ids").bindparams(
+                    sa.bindparam("ids", expanding=True)
+                ),
+                {"ids": chunk},
+            ).scalar()
+            audited += connection.execute(
+                sa.text(
+                    "SELECT count(*) FROM audit_event WHERE table_name = 'trial' "
+                    "AND action = 'create' AND record_id IN :ids"
+                ).bindparams(sa.bindparam("ids", expanding=True)),
+                {"ids": chunk},
+            ).scalar()
+        follow_ups = connection.execute(
+            sa.text(
+                "SELECT count(*) FROM follow_up f JOIN audit_event a "
+                "ON a.table_name = 'follow_up' AND a.action = 'create' "
+                "AND a.record_id = f.id JOIN trial t ON t.id = f.trial_id "
+                "JOIN patient p ON p.id = t.patient_id WHERE p.code LIKE 'LOAD-%'"
+            )
+        ).scalar()
+    engine.dispose()
+    return {
+        "trials": len(ids) - stored,
+        "trial_audit_rows": len(ids) - audited,
+        "follow_ups": max(0, tally.saved_follow_ups - follow_ups),
+    }
+
+
+def summary(tally: Tally, seconds: float) -> dict:
+    """Throughput and p50/p95/p99 latency (ms) per request type."""
+    table = {}
+    for kind, times in sorted(tally.latencies.items()):
+        ordered = sorted(times)
+        cuts = (
+            statistics.quantiles(ordered, n=100) if len(ordered) > 1 else ordered * 99
+        )
+        table[kind] = {
+            "requests": len(ordered),
+            "per_second": round(len(ordered) / seconds, 1),
+            "p50_ms": round(cuts[49] * 1000, 1),
+            "p95_ms": round(cuts[94] * 1000, 1),
+            "p99_ms": round(cuts[98] * 1000, 1),
+        }
+    return table
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--base-url", required=True)
+    parser.add_argument("--database-url", required=True)
+    parser.add_argument("--therapists", type=int, default=20)
+    parser.add_argument("--reviewers", type=int, default=5)
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--json", help="also write the figures to this file")
+    args = parser.parse_args()
+    prepare_accounts(args.database_url, args.therapists, args.reviewers)
+    tally = run(args.base_url, args.therapists, args.reviewers, args.seconds)
+    result = {
+        "figures": summary(tally, args.seconds),
+        "failures": tally.failures[:20],
+        "failed_requests": len(tally.failures),
+        "lost": lost_writes(args.database_url, tally),
+        "saved_trials": len(tally.saved_trials),
+        "saved_follow_ups": tally.saved_follow_ups,
+    }
+    print(f"{'request':<15}{'n':>8}{'per s':>8}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}")
+    for kind, row in result["figures"].items():
+        print(
+            f"{kind:<15}{row['requests']:>8}{row['per_second']:>8}"
+            f"{row['p50_ms']:>9}{row['p95_ms']:>9}{row['p99_ms']:>9}"
+        )
+    print(
+        f"failed requests: {result['failed_requests']}; lost writes: {result['lost']}"
+    )
+    if args.json:
+        with open(args.json, "w") as out:
+            json.dump(result, out, indent=2)
+
+
+if __name__ == "__main__":
+    main()
