@@ -119,6 +119,10 @@ def register_blueprints(app: Flask) -> None:
         """The patient list is the therapist's home page."""
         return redirect(url_for("patients.index"))
 
+    from .health import bp as health
+
+    app.register_blueprint(health)
+
 
 def register_errorhandlers(app: Flask) -> None:
     """Plain error pages in the clinic's layout, never a traceback."""

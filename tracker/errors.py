@@ -1,5 +1,6 @@
 """Error pages: a clinic user sees a plain page in the layout, never a traceback."""
 
+import sqlalchemy as sa
 from flask import Flask, render_template
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -38,6 +39,24 @@ def register(app: Flask) -> None:
     def http_error(error):
         return _page(error.code or 500, error.description)
 
+    @app.errorhandler(sa.exc.DBAPIError)
+    def database_error(error):
+        if not database_unreachable(error):
+            return server_error(error)
+        app.logger.error("Database unreachable: %s", error.orig)
+        from .extensions import db
+
+        try:
+            db.session.rollback()
+        except sa.exc.SQLAlchemyError:
+            pass  # the connection is gone; the session is discarded at teardown
+        response, code = _page(
+            503,
+            "The database cannot be reached just now. Please try again in a "
+            "minute; nothing you saw as saved has been lost.",
+        )
+        return response, code, {"Retry-After": "60"}
+
     @app.errorhandler(Exception)
     def server_error(error):
         app.logger.exception("Unhandled error")
@@ -45,3 +64,14 @@ def register(app: Flask) -> None:
 
         db.session.rollback()
         return _page(500, "The error has been logged and nothing was half-saved.")
+
+
+def database_unreachable(error: sa.exc.DBAPIError) -> bool:
+    """Whether a database error means the server is down or the link was lost.
+
+    Such an outage passes by itself: the pool's pre-ping replaces a dead
+    connection at the next checkout, so the app recovers without a restart.
+    """
+    return error.connection_invalidated or isinstance(
+        error, (sa.exc.OperationalError, sa.exc.InterfaceError)
+    )

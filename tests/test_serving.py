@@ -1,0 +1,125 @@
+"""Serving a clinic group: /healthz and database outages."""
+
+import os
+import uuid
+
+import pytest
+import sqlalchemy as sa
+
+from tracker import create_app
+from tracker.extensions import db
+from tracker.schema import upgrade_database
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+
+OUTAGE_MESSAGE = "The database cannot be reached just now."
+
+#: Nothing listens on port 1; a directory that does not exist holds no database.
+DEAD_DATABASES = [
+    "postgresql+psycopg://postgres@127.0.0.1:1/tracker",
+    "sqlite:////nonexistent-directory/tracker.sqlite",
+]
+
+
+def make_app(database_url, **config):
+    return create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test",
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "WTF_CSRF_ENABLED": False,
+        }
+        | config
+    )
+
+
+def assert_outage_page(response):
+    assert response.status_code == 503
+    assert response.mimetype == "text/html"
+    assert response.headers["Retry-After"] == "60"
+    assert OUTAGE_MESSAGE in response.text
+    assert "nothing you saw as saved has been lost" in response.text
+    assert "Traceback" not in response.text
+    assert "OperationalError" not in response.text
+
+
+def test_healthz_reports_ok_and_nothing_else(app, client, records):
+    records.trial()
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok", "database": "ok"}
+    assert app.view_functions["health.healthz"].public is True
+
+
+@pytest.mark.parametrize("database_url", DEAD_DATABASES)
+def test_unreachable_database_gives_503_not_a_traceback(database_url):
+    app = make_app(database_url)
+    client = app.test_client()
+
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json() == {"status": "unavailable", "database": "unreachable"}
+
+    assert_outage_page(client.get("/patients/"))
+    assert_outage_page(client.post("/patients/new", data={"code": "PF-0001"}))
+
+
+def test_app_recovers_when_the_database_comes_back(tmp_path):
+    directory = tmp_path / "not-yet"
+    app = make_app(f"sqlite:///{directory / 'tracker.sqlite'}")
+    client = app.test_client()
+    assert_outage_page(client.get("/patients/"))
+    assert client.get("/healthz").status_code == 503
+
+    directory.mkdir()
+    with app.app_context():
+        upgrade_database()
+    assert client.get("/healthz").status_code == 200
+    assert client.get("/patients/").status_code == 200
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_other_database_errors_stay_500(app, client, monkeypatch):
+    """A bad statement is a bug, not an outage: the usual error page."""
+    from tracker.patients import views
+
+    def broken(*args, **kwargs):
+        raise sa.exc.ProgrammingError("SELECT", {}, Exception("syntax error"))
+
+    monkeypatch.setattr(views, "render_template", broken)
+    response = client.get("/patients/")
+    assert response.status_code == 500
+    assert OUTAGE_MESSAGE not in response.text
+
+
+@pytest.mark.skipif(
+    not (TEST_DATABASE_URL or "").startswith("postgresql"),
+    reason="needs TEST_DATABASE_URL on PostgreSQL",
+)
+def test_app_recovers_when_postgresql_drops_its_connections(database_url, records):
+    """What a server restart does to the pool: every connection is cut."""
+    name = f"tracker-test-{uuid.uuid4().hex[:12]}"
+    url = sa.make_url(database_url).update_query_dict({"application_name": name})
+    app = make_app(url.render_as_string(hide_password=False))
+    client = app.test_client()
+    assert client.get("/patients/").status_code == 200
+
+    admin = sa.create_engine(TEST_DATABASE_URL)
+    with admin.begin() as connection:
+        terminated = connection.execute(
+            sa.text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND application_name = :name"
+            ),
+            {"name": name},
+        ).all()
+    admin.dispose()
+    assert terminated and all(ok for (ok,) in terminated)
+
+    assert client.get("/patients/").status_code == 200
+    assert client.get("/healthz").status_code == 200
+    response = client.post("/patients/new", data={"code": "PF-0042"})
+    assert response.status_code == 302
+    with app.app_context():
+        db.engine.dispose()
