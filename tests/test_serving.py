@@ -1,12 +1,13 @@
-"""Serving a clinic group: /healthz and database outages."""
+"""Serving a clinic group: /healthz, database outages, the HTTPS switch."""
 
 import os
 import uuid
 
 import pytest
 import sqlalchemy as sa
+from flask import request
 
-from tracker import create_app
+from tracker import create_app, serving
 from tracker.extensions import db
 from tracker.schema import upgrade_database
 
@@ -123,3 +124,90 @@ def test_app_recovers_when_postgresql_drops_its_connections(database_url, record
     assert response.status_code == 302
     with app.app_context():
         db.engine.dispose()
+
+
+def test_postgresql_connections_time_out_quickly():
+    app = make_app("postgresql+psycopg://postgres@127.0.0.1:1/tracker")
+    options = app.config["SQLALCHEMY_ENGINE_OPTIONS"]
+    assert options["connect_args"] == {"connect_timeout": serving.CONNECT_TIMEOUT}
+    assert options["pool_pre_ping"] is True
+
+
+def add_probe(app):
+    """A page that shows how the app sees the request (test-only)."""
+
+    @app.get("/probe")
+    def probe():
+        return {
+            "scheme": request.scheme,
+            "host": request.host,
+            "remote_addr": request.remote_addr,
+        }
+
+
+PROXY_HEADERS = {
+    "X-Forwarded-Proto": "https",
+    "X-Forwarded-Host": "tracker.clinic.example",
+    "X-Forwarded-For": "203.0.113.7",
+}
+
+
+def test_behind_https_secures_cookies_and_trusts_the_proxy(database_url):
+    app = make_app(database_url, BEHIND_HTTPS=True, WTF_CSRF_ENABLED=True)
+    with app.app_context():
+        upgrade_database()
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    assert app.config["REMEMBER_COOKIE_SECURE"] is True
+    assert app.config["PREFERRED_URL_SCHEME"] == "https"
+    add_probe(app)
+    client = app.test_client()
+
+    assert client.get("/probe", headers=PROXY_HEADERS).get_json() == {
+        "scheme": "https",
+        "host": "tracker.clinic.example",
+        "remote_addr": "203.0.113.7",
+    }
+    # The form's CSRF token is kept in the session, so the page sets its cookie.
+    response = client.get("/patients/new", headers=PROXY_HEADERS)
+    cookie = response.headers["Set-Cookie"]
+    assert "Secure" in cookie
+    assert "HttpOnly" in cookie
+    assert "SameSite=Lax" in cookie
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_without_the_switch_cookies_are_not_secure_and_proxies_not_trusted(
+    database_url,
+):
+    app = make_app(database_url, WTF_CSRF_ENABLED=True)
+    with app.app_context():
+        upgrade_database()
+    add_probe(app)
+    client = app.test_client()
+
+    seen = client.get("/probe", headers=PROXY_HEADERS).get_json()
+    assert seen["scheme"] == "http"
+    assert seen["remote_addr"] != "203.0.113.7"
+    cookie = client.get("/patients/new").headers["Set-Cookie"]
+    assert "Secure" not in cookie
+    assert "HttpOnly" in cookie
+    assert "SameSite=Lax" in cookie
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("1", True),
+        ("true", True),
+        ("YES", True),
+        ("on", True),
+        ("0", False),
+        ("false", False),
+        ("", False),
+    ],
+)
+def test_behind_https_environment_values(value, expected):
+    assert serving.behind_https(value) is expected

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from flask import Flask, redirect, request, url_for
 
-from . import database
+from . import database, serving
 from .extensions import bootstrap, csrf, db, migrate
 from .settings import DEFAULTS, ClinicSettings
 
@@ -35,8 +35,13 @@ def create_app(test_config=None):
             )
         if os.environ.get("SECRET_KEY"):
             app.config["SECRET_KEY"] = os.environ["SECRET_KEY"]
+        if os.environ.get("TRACKER_BEHIND_HTTPS"):
+            app.config["BEHIND_HTTPS"] = serving.behind_https(
+                os.environ["TRACKER_BEHIND_HTTPS"]
+            )
     else:
         app.config.from_mapping(test_config)
+    serving.configure(app)  # HTTPS switch, cookie flags, database timeout
     ClinicSettings.from_config(app.config)  # refuse to start on a bad setting
 
     app.jinja_env.add_extension("jinja2.ext.do")
