@@ -211,3 +211,35 @@ def test_without_the_switch_cookies_are_not_secure_and_proxies_not_trusted(
 )
 def test_behind_https_environment_values(value, expected):
     assert serving.behind_https(value) is expected
+
+
+def test_instance_config_is_written_once_and_whole(tmp_path):
+    from tracker import _ensure_instance_config
+
+    path = tmp_path / "config.py"
+    _ensure_instance_config(path)
+    first = path.read_text()
+    assert "SECRET_KEY = " in first
+    assert path.stat().st_mode & 0o777 == 0o600
+    _ensure_instance_config(path)
+    assert path.read_text() == first
+    assert [p.name for p in tmp_path.iterdir()] == ["config.py"]
+
+
+def test_a_worker_starting_at_the_same_moment_keeps_the_first_key(
+    tmp_path, monkeypatch
+):
+    """Two workers on a fresh instance: the slower one must not replace the key."""
+    from tracker import _ensure_instance_config
+
+    path = tmp_path / "config.py"
+    link = os.link
+
+    def other_worker_first(source, target):
+        path.write_text("SECRET_KEY = 'the first worker's'\n")
+        link(source, target)
+
+    monkeypatch.setattr(os, "link", other_worker_first)
+    _ensure_instance_config(path)
+    assert path.read_text() == "SECRET_KEY = 'the first worker's'\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["config.py"]

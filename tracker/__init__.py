@@ -67,16 +67,27 @@ def database_uri(url: str) -> str:
 
 
 def _ensure_instance_config(path: Path) -> None:
-    """Write a config with a random secret key on first start."""
+    """Write a config with a random secret key on first start.
+
+    The file is written aside and linked into place, so server workers that
+    start together never read it half-written and all get the same key.
+    """
     if path.exists():
         return
-    path.write_text(
+    draft = path.with_name(f".config.py.{os.getpid()}.tmp")
+    os.close(os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))
+    draft.write_text(
         "# Written on first start; keep this file private and out of version control.\n"
         f"SECRET_KEY = {secrets.token_hex(32)!r}\n"
         "# Clinic settings (see README.md):\n"
         + "".join(f"# {name} = {value!r}\n" for name, value in DEFAULTS.items())
     )
-    path.chmod(0o600)
+    try:
+        os.link(draft, path)
+    except FileExistsError:
+        pass  # another worker was first: its key is the one in use
+    finally:
+        draft.unlink()
 
 
 def register_extensions(app: Flask) -> None:
