@@ -18,7 +18,9 @@ def healthz():
         with db.engine.connect() as connection:
             connection.execute(sa.text("SELECT 1"))
     except sa.exc.SQLAlchemyError as error:
-        current_app.logger.warning("Health check: database unreachable: %s", error)
+        current_app.logger.warning(
+            "Health check: database unreachable: %s", getattr(error, "orig", error)
+        )
         return {"status": "unavailable", "database": "unreachable"}, 503
     return {"status": "ok", "database": "ok"}
 
