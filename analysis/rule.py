@@ -183,7 +183,7 @@ def long_term_benefit_column(
     if definition not in BENEFIT_DEFINITIONS:
         raise ValueError(f"unknown benefit definition {definition!r}")
     known = ratings.dropna()
-    unknown = set(known) - set(GLOBAL_RATINGS)
+    unknown = set(known.unique()) - set(GLOBAL_RATINGS)
     if unknown:
         raise ValueError(f"unknown global ratings: {sorted(unknown)}")
     benefit = ratings.isin(GLOBAL_RATINGS[GLOBAL_RATINGS.index(definition) :])

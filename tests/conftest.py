@@ -12,8 +12,9 @@ import pytest
 import sqlalchemy as sa
 
 from tracker import create_app
+from tracker.auth.passwords import hash_password
 from tracker.extensions import db
-from tracker.models import FollowUp, Patient, Trial
+from tracker.models import FollowUp, Patient, Trial, User
 from tracker.schema import upgrade_database
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
@@ -56,10 +57,70 @@ def app(database_url):
         db.engine.dispose()
 
 
+PASSWORD = "correct horse battery"
+ROLES = ("therapist", "reviewer", "admin")
+
+
+@pytest.fixture
+def make_app(database_url):
+    """More apps on the test's database, as other server workers would be."""
+    made = []
+
+    def make(**config):
+        other = create_app(
+            {
+                "TESTING": True,
+                "SECRET_KEY": "test",
+                "SQLALCHEMY_DATABASE_URI": database_url,
+                "WTF_CSRF_ENABLED": False,
+            }
+            | config
+        )
+        made.append(other)
+        return other
+
+    yield make
+    for other in made:
+        with other.app_context():
+            db.engine.dispose()
+
+
 @pytest.fixture
 def client(app):
-    """A browser without a login."""
+    """A browser, not logged in until a test says so (see ``auth``)."""
     return app.test_client()
+
+
+@pytest.fixture
+def users(app):
+    """One account per role, named after it, all with :data:`PASSWORD`."""
+    password_hash = hash_password(PASSWORD)
+    with app.app_context():
+        for role in ROLES:
+            db.session.add(User(username=role, role=role, password_hash=password_hash))
+        db.session.commit()
+    return ROLES
+
+
+class AuthActions:
+    """Log the test client in and out through the real login form."""
+
+    def __init__(self, client):
+        self._client = client
+
+    def login(self, username="therapist", password=PASSWORD):
+        return self._client.post(
+            "/auth/login", data={"username": username, "password": password}
+        )
+
+    def logout(self):
+        return self._client.post("/auth/logout")
+
+
+@pytest.fixture
+def auth(client, users):
+    """Log ``client`` in as a role's user: ``auth.login("reviewer")``."""
+    return AuthActions(client)
 
 
 @pytest.fixture

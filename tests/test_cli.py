@@ -6,8 +6,8 @@ from tracker.cli import make_demo_patient
 from tracker.models import FollowUp, Patient, Trial
 
 
-def test_demo_data_fills_an_empty_database(runner, records):
-    result = runner.invoke(args=["demo-data", "--patients", "25"])
+def test_demo_data_fills_an_empty_database(runner, records, users):
+    result = runner.invoke(args=["demo-data", "--patients", "25", "--user", "admin"])
     assert result.exit_code == 0, result.output
     assert records.count(Patient) == 25
     assert records.count(Trial) >= 25
@@ -15,17 +15,19 @@ def test_demo_data_fills_an_empty_database(runner, records):
     assert f"{records.count(Trial)} trials" in result.output
 
 
-def test_demo_data_refuses_a_database_with_real_records(runner, records):
+def test_demo_data_refuses_a_database_with_real_records(runner, records, users):
     records.patient(code="PF-0042")
-    result = runner.invoke(args=["demo-data", "--patients", "5"])
+    result = runner.invoke(args=["demo-data", "--patients", "5", "--user", "admin"])
     assert result.exit_code != 0
     assert "--force" in result.output
     assert records.count(Patient) == 1
 
 
-def test_demo_data_with_force_adds_beside_real_records(runner, records):
+def test_demo_data_with_force_adds_beside_real_records(runner, records, users):
     records.patient(code="PF-0042")
-    result = runner.invoke(args=["demo-data", "--patients", "5", "--force"])
+    result = runner.invoke(
+        args=["demo-data", "--patients", "5", "--force", "--user", "admin"]
+    )
     assert result.exit_code == 0, result.output
     assert records.count(Patient) == 6
 
@@ -56,7 +58,7 @@ def test_demo_data_is_reproducible_from_its_seed():
     assert snapshot(7) != snapshot(8)
 
 
-def test_demo_data_rejects_a_patient_count_out_of_range(runner, records):
-    result = runner.invoke(args=["demo-data", "--patients", "0"])
+def test_demo_data_rejects_a_patient_count_out_of_range(runner, records, users):
+    result = runner.invoke(args=["demo-data", "--patients", "0", "--user", "admin"])
     assert result.exit_code != 0
     assert records.count(Patient) == 0

@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from conftest import PASSWORD
 
 from tracker.extensions import db
 from tracker.models import Patient, Trial
@@ -20,7 +21,15 @@ def start_writers(database_url, tmp_path, codes_and_counts):
     go_file = tmp_path / "go"
     writers = [
         subprocess.Popen(
-            [sys.executable, str(WRITER), database_url, code, str(count), str(go_file)],
+            [
+                sys.executable,
+                str(WRITER),
+                database_url,
+                code,
+                str(count),
+                str(go_file),
+                PASSWORD,
+            ],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -83,7 +92,7 @@ def test_sqlite_connections_are_safe_for_clinical_data(app):
             assert pragma("foreign_keys") == 1
 
 
-def test_two_processes_writing_at_once_lose_nothing(app, database_url, tmp_path):
+def test_two_processes_writing_at_once_lose_nothing(app, users, database_url, tmp_path):
     writers, go_file = start_writers(
         database_url, tmp_path, [("PF-A", 200), ("PF-B", 200)]
     )
@@ -102,7 +111,7 @@ def test_two_processes_writing_at_once_lose_nothing(app, database_url, tmp_path)
 
 
 def test_backup_during_writes_is_whole_and_consistent(
-    app, runner, database_url, tmp_path
+    app, users, runner, database_url, tmp_path
 ):
     if not database_url.startswith("sqlite"):
         result = runner.invoke(args=["backup", str(tmp_path / "copy.sqlite")])

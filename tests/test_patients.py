@@ -7,6 +7,12 @@ import pytest
 from tracker.models import Patient
 
 
+@pytest.fixture(autouse=True)
+def therapist(auth):
+    """Every test here acts as a logged-in therapist."""
+    auth.login("therapist")
+
+
 def test_add_patient_shows_their_page(client, records):
     response = client.post(
         "/patients/new",
@@ -86,11 +92,13 @@ def test_edit_patient_keeps_own_code_but_not_anothers(client, records):
     records.patient(code="PF-2")
     response = client.post(
         f"/patients/{first}/edit",
-        data={"code": "PF-1", "notes": "runner"},
+        data={"code": "PF-1", "notes": "runner", "reason": "added a note"},
         follow_redirects=True,
     )
     assert "Patient PF-1 updated." in response.text
-    response = client.post(f"/patients/{first}/edit", data={"code": "PF-2"})
+    response = client.post(
+        f"/patients/{first}/edit", data={"code": "PF-2", "reason": "typo"}
+    )
     assert "Clinic code PF-2 is already in use." in response.text
 
 

@@ -7,6 +7,12 @@ import pytest
 from tracker.models import FollowUp, Trial
 
 
+@pytest.fixture(autouse=True)
+def therapist(auth):
+    """Every test here acts as a logged-in therapist."""
+    auth.login("therapist")
+
+
 def trial_form(**overrides) -> dict:
     return {
         "trial_date": date.today().isoformat(),
@@ -145,7 +151,9 @@ def test_edit_trial_changes_the_verdict(client, records):
     page = client.get(f"/trials/{trial}/edit").text
     assert 'value="6"' in page
     response = client.post(
-        f"/trials/{trial}/edit", data=trial_form(pain_with="6"), follow_redirects=True
+        f"/trials/{trial}/edit",
+        data=trial_form(pain_with="6", reason="misheard the score"),
+        follow_redirects=True,
     )
     assert "Trial updated." in response.text
     assert "No immediate relief" in response.text
@@ -153,7 +161,9 @@ def test_edit_trial_changes_the_verdict(client, records):
 
 def test_edit_trial_refuses_bad_input_and_keeps_the_old_values(app, client, records):
     trial = records.trial(pain_with=3)
-    response = client.post(f"/trials/{trial}/edit", data=trial_form(pain_with="12"))
+    response = client.post(
+        f"/trials/{trial}/edit", data=trial_form(pain_with="12", reason="typo")
+    )
     assert "Pain scores run from 0" in response.text
     with app.app_context():
         from tracker.extensions import db
@@ -229,7 +239,7 @@ def test_edit_follow_up(app, client, records):
     assert '<input checked class="form-check-input" id="still_using-1"' in page
     response = client.post(
         f"/follow-ups/{follow_up}/edit",
-        data=follow_up_form(trial_date, global_rating="same"),
+        data=follow_up_form(trial_date, global_rating="same", reason="re-asked"),
         follow_redirects=True,
     )
     assert "Follow-up updated." in response.text
@@ -281,3 +291,25 @@ def test_delete_is_not_offered(client, records):
     trial = records.trial()
     assert client.delete(f"/trials/{trial}").status_code == 405
     assert records.count(Trial) == 1
+
+
+def test_trial_list_filters_by_aid_date_and_therapist(client, records):
+    records.trial(intervention="insole", trial_date=date(2026, 1, 10))
+    records.trial(intervention="brace", trial_date=date(2026, 3, 5))
+    voided = records.trial(intervention="brace", trial_date=date(2026, 3, 6))
+    client.post(f"/trials/{voided}/void", data={"reason": "duplicate"})
+    assert "2 trials match." in client.get("/trials/").text
+    assert "1 trial match." in client.get("/trials/?intervention=brace").text
+    page = client.get("/trials/?since=2026-02-01&until=2026-12-31").text
+    assert "1 trial match." in page
+    assert "0 trials match." in client.get("/trials/?therapist=therapist").text
+
+
+def test_trial_list_explains_bad_filters_and_matches_nothing(client, records):
+    records.trial()
+    page = client.get("/trials/?since=yesterday&intervention=magnets").text
+    assert "Not a valid date value." in page
+    assert "Choose insoles, taping or a knee brace." in page
+    assert "0 trials match." in page
+    page = client.get("/trials/?since=2026-05-01&until=2026-04-01").text
+    assert "The end date cannot come before the start date." in page

@@ -1,7 +1,8 @@
 """A separate process that records trials through the app's own form.
 
-Run as ``python tests/writer.py DATABASE_URL CODE COUNT GO_FILE``: it waits
-for GO_FILE to appear, so several writers start together.
+Run as ``python tests/writer.py DATABASE_URL CODE COUNT GO_FILE PASSWORD``: it
+logs in as the ``therapist`` user and waits for GO_FILE to appear, so several
+writers start together.
 """
 
 import sys
@@ -12,7 +13,7 @@ from pathlib import Path
 from tracker import create_app
 
 
-def main(database_url: str, code: str, count: int, go_file: str) -> None:
+def main(database_url: str, code: str, count: int, go_file: str, password: str):
     app = create_app(
         {
             "SECRET_KEY": "test",
@@ -21,6 +22,10 @@ def main(database_url: str, code: str, count: int, go_file: str) -> None:
         }
     )
     client = app.test_client()
+    response = client.post(
+        "/auth/login", data={"username": "therapist", "password": password}
+    )
+    assert response.status_code == 302, response.text
     response = client.post("/patients/new", data={"code": code})
     assert response.status_code == 302, response.text
     patient_url = response.headers["Location"]
@@ -43,4 +48,4 @@ def main(database_url: str, code: str, count: int, go_file: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4])
+    main(sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5])

@@ -2,12 +2,13 @@
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask, redirect, request, url_for
 
 from . import database, serving
-from .extensions import bootstrap, csrf, db, migrate
+from .extensions import bootstrap, csrf, db, login_manager, migrate
 from .settings import DEFAULTS, ClinicSettings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -22,6 +23,9 @@ def create_app(test_config=None):
         # Parameters stay out of error messages and logs: they hold clinical data.
         SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True, "hide_parameters": True},
         BOOTSTRAP_SERVE_LOCAL=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        # The idle time-out (a clinic setting) usually ends a session first.
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
         MAX_CONTENT_LENGTH=16 * 1024 * 1024,
         **DEFAULTS,
     )
@@ -96,6 +100,11 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True)
     csrf.init_app(app)
     bootstrap.init_app(app)
+    login_manager.init_app(app)
+    from . import access, audit, security  # noqa: F401  (audit: session events)
+
+    access.register(app)
+    security.register(app)
 
     @app.before_request
     def _declare_write_intent():
@@ -124,13 +133,17 @@ def register_template_context(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """One blueprint per area of the clinic's work."""
+    from .access import requires
+    from .admin.views import bp as admin
+    from .auth.views import bp as auth
     from .patients.views import bp as patients
     from .trials.views import bp as trials
 
-    app.register_blueprint(patients)
-    app.register_blueprint(trials)
+    for blueprint in (auth, admin, patients, trials):
+        app.register_blueprint(blueprint)
 
     @app.get("/")
+    @requires("read")
     def index():
         """The patient list is the therapist's home page."""
         return redirect(url_for("patients.index"))

@@ -2,6 +2,7 @@
 
 import random
 import sqlite3
+import sys
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -12,8 +13,11 @@ from flask.cli import with_appcontext
 
 from analysis.rule import GLOBAL_RATINGS, immediate_relief
 
+from . import audit
+from .auth.forms import PASSWORD_MIN
+from .auth.passwords import hash_password
 from .extensions import db
-from .models import ACTIVITIES, FollowUp, Patient, Trial
+from .models import ACTIVITIES, ROLES, FollowUp, Patient, Trial, User
 from .schema import upgrade_database
 
 RECORD_TABLES = (Patient, Trial, FollowUp)
@@ -21,7 +25,7 @@ RECORD_TABLES = (Patient, Trial, FollowUp)
 
 def register(app: Flask) -> None:
     """Add the commands to the app's command line."""
-    for command in (init_db, backup, demo_data):
+    for command in (init_db, backup, demo_data, create_user):
         app.cli.add_command(command)
 
 
@@ -75,8 +79,54 @@ def backup(path: Path):
         click.echo(f"  {table}: {count} rows")
 
 
+def existing_user(username: str) -> User:
+    """The active account named by ``--user``, or a usage error."""
+    user = db.session.scalar(
+        sa.select(User).where(User.username == username, User.active)
+    )
+    if user is None:
+        raise click.BadParameter(
+            f"no active user named {username!r}", param_hint="--user"
+        )
+    return user
+
+
+def user_option():
+    """``--user NAME``: the account a data-changing command is audited under."""
+    return click.option(
+        "--user",
+        "username",
+        required=True,
+        help="An existing account; the changes are audited under it.",
+    )
+
+
+@click.command("create-user")
+@with_appcontext
+@click.argument("username")
+@click.option("--role", required=True, type=click.Choice(list(ROLES)))
+def create_user(username: str, role: str):
+    """Create an account; the password is read from a prompt or standard input."""
+    if db.session.scalar(sa.select(User.id).where(User.username == username)):
+        raise click.ClickException(f"A user named {username!r} exists already.")
+    password = click.prompt(
+        "Password", hide_input=True, confirmation_prompt=sys.stdin.isatty()
+    )
+    if len(password) < PASSWORD_MIN:
+        raise click.ClickException(f"Use at least {PASSWORD_MIN} characters.")
+    user = User(username=username, role=role, password_hash=hash_password(password))
+    db.session.add(user)
+    db.session.flush()
+    audit.log_event(
+        "user_create", {"username": username, "role": role, "via": "cli"}, user=user
+    )
+    db.session.commit()
+    click.echo(f"User {username} ({role}) created.")
+
+
 @click.command("demo-data")
 @with_appcontext
+@user_option()
 @click.option(
     "--patients", default=40, show_default=True, type=click.IntRange(1, 100_000)
 )
@@ -84,20 +134,24 @@ def backup(path: Path):
 @click.option(
     "--force", is_flag=True, help="Add demo data even where real records exist."
 )
-def demo_data(patients: int, seed: int, force: bool):
+def demo_data(username: str, patients: int, seed: int, force: bool):
     """Fill the database with realistic made-up patients, trials and follow-ups."""
+    user = existing_user(username)
     if not force and db.session.scalar(sa.select(Patient.id).limit(1)) is not None:
         raise click.ClickException(
             "The database already holds patients; demo data would mix with them. "
             "Use --force to add it anyway."
         )
     rng = random.Random(seed)
-    with click.progressbar(range(patients), label="Adding demo patients") as bar:
+    with (
+        audit.acting_as(user),
+        click.progressbar(range(patients), label="Adding demo patients") as bar,
+    ):
         for number in bar:
             db.session.add(make_demo_patient(rng, number))
             if number % 500 == 499:
                 db.session.commit()
-    db.session.commit()
+        db.session.commit()
     counts = record_counts()
     click.echo(
         f"Demo data added: {counts['patient']} patients, {counts['trial']} trials, "

@@ -1,6 +1,7 @@
 """Extension objects, created unbound and initialised in :func:`tracker.create_app`."""
 
 from flask_bootstrap import Bootstrap5
+from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
@@ -27,3 +28,4 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 csrf = CSRFProtect()
 bootstrap = Bootstrap5()
+login_manager = LoginManager()

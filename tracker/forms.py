@@ -2,9 +2,12 @@
 
 from datetime import date
 
-from wtforms import IntegerField, SelectField
+from flask_wtf import FlaskForm
+from wtforms import IntegerField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, NumberRange, ValidationError
+from wtforms.validators import InputRequired, Length, NumberRange, ValidationError
+
+from .models import REASON_MAX
 
 PAIN_SCALE = "0 = no pain, 10 = worst pain imaginable"
 
@@ -62,3 +65,21 @@ def not_in_future(form, field) -> None:
     """Dates of things that have happened cannot lie ahead."""
     if field.data and field.data > date.today():
         raise ValidationError("The date cannot be in the future.")
+
+
+def reason_field(label: str = "Reason for the change") -> TextAreaField:
+    """Why a saved record is changed; kept in the audit trail."""
+    return TextAreaField(
+        label,
+        validators=[
+            InputRequired("Say why: the reason is kept in the audit trail."),
+            Length(max=REASON_MAX, message=f"At most {REASON_MAX} characters."),
+        ],
+        description="Kept in the audit trail beside the old and new values.",
+    )
+
+
+class VoidForm(FlaskForm):
+    """Voiding a record: it leaves lists and rates but stays on file."""
+
+    reason = reason_field("Reason for voiding")

@@ -7,10 +7,12 @@ name, address or phone number. Verdicts are not stored; they are computed by
 
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from analysis.rule import GLOBAL_RATINGS, FollowUpDate, Verdict, choose_outcome
 from analysis.rule import verdict as rule_verdict
@@ -40,17 +42,29 @@ RATING_LABELS = {
     "moderately_improved": "Moderately improved",
     "markedly_improved": "Markedly improved",
 }
+ROLES = {
+    "therapist": "Therapist: records patients, trials and follow-ups",
+    "reviewer": "Reviewer: reads records, dashboards, exports and the audit trail",
+    "admin": "Administrator: everything, plus users and clinic settings",
+}
 SEXES = {"female": "Female", "male": "Male", "other": "Other"}
 SIDES = {"left": "Left", "right": "Right", "both": "Both"}
 
 CODE_MAX = 40
 PRODUCT_MAX = 200
 NOTES_MAX = 2000
+USERNAME_MAX = 80
+REASON_MAX = 500
 
 
 def utcnow() -> datetime:
     """The current time in UTC, for record timestamps."""
     return datetime.now(UTC)
+
+
+def new_session_token() -> str:
+    """A random token naming one generation of a user's sessions."""
+    return secrets.token_urlsafe(32)
 
 
 def _one_of(column: str, values) -> str:
@@ -62,7 +76,105 @@ def _pain_score(column: str) -> sa.CheckConstraint:
     return sa.CheckConstraint(f"{column} BETWEEN 0 AND 10", name=f"{column}_0_to_10")
 
 
-class Patient(db.Model):
+class ClinicalRecord:
+    """Who entered a record and whether it was voided; nothing is deleted."""
+
+    created_at: Mapped[datetime] = mapped_column(
+        sa.DateTime(timezone=True), default=utcnow
+    )
+    recorded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+    voided_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    void_reason: Mapped[str | None] = mapped_column(sa.String(REASON_MAX))
+
+    @declared_attr
+    def recorded_by(cls) -> Mapped[User | None]:
+        return relationship(foreign_keys=[cls.recorded_by_id])
+
+    @property
+    def voided(self) -> bool:
+        """Whether the record was voided (hidden from lists, rates and exports)."""
+        return self.voided_at is not None
+
+
+class User(UserMixin, db.Model):
+    """A clinic account. Deactivated, never deleted: its records keep its name."""
+
+    __table_args__ = (sa.CheckConstraint(_one_of("role", ROLES), name="role_known"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(sa.String(USERNAME_MAX), unique=True)
+    password_hash: Mapped[str] = mapped_column(sa.String(255))
+    role: Mapped[str] = mapped_column(sa.String(10))
+    active: Mapped[bool] = mapped_column(default=True)
+    #: Flask-Login's alternative id: a new token ends every existing session.
+    session_token: Mapped[str] = mapped_column(
+        sa.String(64), unique=True, default=new_session_token
+    )
+    created_at: Mapped[datetime] = mapped_column(
+        sa.DateTime(timezone=True), default=utcnow
+    )
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    def get_id(self) -> str:
+        return self.session_token
+
+    def end_sessions(self) -> None:
+        """Invalidate every session this user has, on every device."""
+        self.session_token = new_session_token()
+
+
+class AuditEvent(db.Model):
+    """One entry of the append-only audit trail; the database refuses changes."""
+
+    __tablename__ = "audit_event"
+    __table_args__ = (sa.Index("ix_audit_event_record", "table_name", "record_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(
+        sa.DateTime(timezone=True), default=utcnow, index=True
+    )
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"), index=True)
+    #: The name as it was, so the trail reads without joins.
+    username: Mapped[str | None] = mapped_column(sa.String(USERNAME_MAX))
+    action: Mapped[str] = mapped_column(sa.String(30))
+    table_name: Mapped[str | None] = mapped_column(sa.String(30))
+    record_id: Mapped[int | None]
+    #: For records: ``{field: [old, new]}``; for other events, what happened.
+    changes: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    reason: Mapped[str | None] = mapped_column(sa.String(REASON_MAX))
+
+    user: Mapped[User | None] = relationship()
+
+
+class LoginAttempt(db.Model):
+    """A login attempt, so throttling holds across server processes."""
+
+    __tablename__ = "login_attempt"
+    __table_args__ = (
+        sa.Index("ix_login_attempt_username", "username", "at"),
+        sa.Index("ix_login_attempt_address", "address", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    username: Mapped[str] = mapped_column(sa.String(USERNAME_MAX))
+    address: Mapped[str] = mapped_column(sa.String(64))
+    succeeded: Mapped[bool]
+
+
+class ClinicSetting(db.Model):
+    """A clinic setting an admin changed in the browser; the config gives the rest."""
+
+    __tablename__ = "clinic_setting"
+
+    name: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    value: Mapped[object] = mapped_column(sa.JSON)
+
+
+class Patient(ClinicalRecord, db.Model):
     """A patient known to the clinic only by a pseudonymous code."""
 
     __table_args__ = (
@@ -76,16 +188,17 @@ class Patient(db.Model):
     sex: Mapped[str | None] = mapped_column(sa.String(10))
     affected_side: Mapped[str | None] = mapped_column(sa.String(10))
     notes: Mapped[str] = mapped_column(sa.Text, default="")
-    created_at: Mapped[datetime] = mapped_column(
-        sa.DateTime(timezone=True), default=utcnow
-    )
-
     trials: Mapped[list[Trial]] = relationship(
         back_populates="patient", order_by="(Trial.trial_date, Trial.id)"
     )
 
+    @property
+    def current_trials(self) -> list[Trial]:
+        """The trials that have not been voided."""
+        return [t for t in self.trials if not t.voided]
 
-class Trial(db.Model):
+
+class Trial(ClinicalRecord, db.Model):
     """One try of an aid: pain during an activity without it, then with it."""
 
     __table_args__ = (
@@ -108,14 +221,15 @@ class Trial(db.Model):
     pain_without: Mapped[int] = mapped_column(sa.SmallInteger)
     pain_with: Mapped[int] = mapped_column(sa.SmallInteger)
     notes: Mapped[str] = mapped_column(sa.Text, default="")
-    created_at: Mapped[datetime] = mapped_column(
-        sa.DateTime(timezone=True), default=utcnow
-    )
-
     patient: Mapped[Patient] = relationship(back_populates="trials")
     follow_ups: Mapped[list[FollowUp]] = relationship(
         back_populates="trial", order_by="(FollowUp.follow_up_date, FollowUp.id)"
     )
+
+    @property
+    def current_follow_ups(self) -> list[FollowUp]:
+        """The follow-ups that have not been voided."""
+        return [f for f in self.follow_ups if not f.voided]
 
     @property
     def worse_with_aid(self) -> bool:
@@ -135,17 +249,17 @@ class Trial(db.Model):
 
     def outcome(self, minimum_weeks: int, due_weeks: int) -> FollowUp | None:
         """The follow-up that counts as this trial's long-term outcome."""
-        by_id = {f.id: f for f in self.follow_ups}
+        by_id = {f.id: f for f in self.current_follow_ups}
         chosen = choose_outcome(
             self.trial_date,
-            (FollowUpDate(f.id, f.follow_up_date) for f in self.follow_ups),
+            (FollowUpDate(f.id, f.follow_up_date) for f in by_id.values()),
             minimum_weeks,
             due_weeks,
         )
         return by_id[chosen.id] if chosen else None
 
 
-class FollowUp(db.Model):
+class FollowUp(ClinicalRecord, db.Model):
     """The patient seen again after some weeks with the aid."""
 
     __tablename__ = "follow_up"
@@ -162,10 +276,6 @@ class FollowUp(db.Model):
     pain: Mapped[int] = mapped_column(sa.SmallInteger)
     still_using: Mapped[bool]
     global_rating: Mapped[str] = mapped_column(sa.String(20))
-    created_at: Mapped[datetime] = mapped_column(
-        sa.DateTime(timezone=True), default=utcnow
-    )
-
     trial: Mapped[Trial] = relationship(back_populates="follow_ups")
 
     @property

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import sqlalchemy as sa
 from flask import current_app, g
 
 from analysis.rule import BENEFIT_DEFINITIONS, CLINIC_RELIEF_CRITERIA
@@ -15,6 +16,7 @@ DEFAULTS = {
     "FOLLOW_UP_MINIMUM_WEEKS": 6,
     "FOLLOW_UP_DUE_WEEKS": 12,
     "REFERENCE_BAND": (0.25, 0.50),
+    "SESSION_IDLE_MINUTES": 30,
 }
 
 
@@ -34,6 +36,7 @@ class ClinicSettings:
     follow_up_due_weeks: int = 12
     band_low: float = 0.25
     band_high: float = 0.50
+    session_idle_minutes: int = 30
 
     def __post_init__(self):
         if self.relief_criterion not in CLINIC_RELIEF_CRITERIA:
@@ -50,10 +53,12 @@ class ClinicSettings:
             raise ValueError(
                 "REFERENCE_BAND must be (low, high) with 0 <= low < high <= 1"
             )
+        if not 1 <= self.session_idle_minutes <= 24 * 60:
+            raise ValueError("SESSION_IDLE_MINUTES must be between 1 and 1440")
 
     @classmethod
     def from_config(cls, config) -> ClinicSettings:
-        """Settings from a Flask config mapping."""
+        """Settings from a Flask config mapping (or the config with admin edits)."""
         low, high = config["REFERENCE_BAND"]
         return cls(
             relief_criterion=config["RELIEF_CRITERION"],
@@ -62,11 +67,31 @@ class ClinicSettings:
             follow_up_due_weeks=int(config["FOLLOW_UP_DUE_WEEKS"]),
             band_low=float(low),
             band_high=float(high),
+            session_idle_minutes=int(config["SESSION_IDLE_MINUTES"]),
         )
+
+    def as_config(self) -> dict:
+        """The settings under their config names, as the instance config spells them."""
+        return {
+            "RELIEF_CRITERION": self.relief_criterion,
+            "BENEFIT_DEFINITION": self.benefit_definition,
+            "FOLLOW_UP_MINIMUM_WEEKS": self.follow_up_minimum_weeks,
+            "FOLLOW_UP_DUE_WEEKS": self.follow_up_due_weeks,
+            "REFERENCE_BAND": [self.band_low, self.band_high],
+            "SESSION_IDLE_MINUTES": self.session_idle_minutes,
+        }
 
 
 def clinic_settings() -> ClinicSettings:
-    """The settings in force for this request, read once."""
+    """The settings in force: the instance config, then admins' edits; read once."""
     if "clinic_settings" not in g:
-        g.clinic_settings = ClinicSettings.from_config(current_app.config)
+        from .extensions import db
+        from .models import ClinicSetting
+
+        edits = {
+            row.name: row.value for row in db.session.scalars(sa.select(ClinicSetting))
+        }
+        g.clinic_settings = ClinicSettings.from_config(
+            {name: current_app.config[name] for name in DEFAULTS} | edits
+        )
     return g.clinic_settings

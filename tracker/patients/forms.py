@@ -14,7 +14,7 @@ from wtforms.validators import (
 )
 
 from ..extensions import db
-from ..forms import choice_field
+from ..forms import choice_field, reason_field
 from ..models import CODE_MAX, NOTES_MAX, SEXES, SIDES, Patient
 
 
@@ -77,3 +77,9 @@ class PatientForm(FlaskForm):
         patient.sex = self.sex.data or None
         patient.affected_side = self.affected_side.data or None
         patient.notes = self.notes.data or ""
+
+
+class PatientUpdateForm(PatientForm):
+    """A correction to a patient's details, with its reason."""
+
+    reason = reason_field()

@@ -3,18 +3,22 @@
 import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
+from .. import audit
+from ..access import requires
 from ..extensions import db
-from ..models import Patient
-from .forms import PatientForm
+from ..forms import VoidForm
+from ..models import Patient, utcnow
+from .forms import PatientForm, PatientUpdateForm
 
 bp = Blueprint("patients", __name__, url_prefix="/patients")
 
 
 @bp.get("/")
+@requires("read")
 def index():
     """Every patient, or those whose code contains the search text."""
     search = request.args.get("q", "").strip()
-    query = sa.select(Patient).order_by(Patient.code)
+    query = sa.select(Patient).where(Patient.voided_at.is_(None)).order_by(Patient.code)
     if search:
         query = query.where(Patient.code.icontains(search, autoescape=True))
     patients = db.paginate(query, per_page=50, error_out=False)
@@ -22,6 +26,7 @@ def index():
 
 
 @bp.route("/new", methods=["GET", "POST"])
+@requires("record")
 def create():
     """Add a patient under a clinic code."""
     form = PatientForm()
@@ -36,6 +41,7 @@ def create():
 
 
 @bp.get("/<int:patient_id>")
+@requires("read")
 def detail(patient_id: int):
     """A patient with every trial, its verdict and its follow-ups."""
     patient = db.get_or_404(Patient, patient_id)
@@ -43,13 +49,35 @@ def detail(patient_id: int):
 
 
 @bp.route("/<int:patient_id>/edit", methods=["GET", "POST"])
+@requires("record")
 def update(patient_id: int):
-    """Correct a patient's details."""
+    """Correct a patient's details, saying why."""
     patient = db.get_or_404(Patient, patient_id)
-    form = PatientForm(patient=patient)
+    form = PatientUpdateForm(patient=patient)
     if form.validate_on_submit():
         form.fill(patient)
+        audit.give_reason(form.reason.data)
         db.session.commit()
         flash(f"Patient {patient.code} updated.", "success")
         return redirect(url_for("patients.detail", patient_id=patient.id))
     return render_template("patients/form.html", form=form, patient=patient)
+
+
+@bp.route("/<int:patient_id>/void", methods=["GET", "POST"])
+@requires("record")
+def void(patient_id: int):
+    """Void a patient added by mistake: gone from lists, kept on file."""
+    patient = db.get_or_404(Patient, patient_id)
+    form = VoidForm()
+    if not patient.voided and form.validate_on_submit():
+        patient.voided_at, patient.void_reason = utcnow(), form.reason.data
+        db.session.commit()
+        flash(f"Patient {patient.code} voided.", "success")
+        return redirect(url_for("patients.index"))
+    return render_template(
+        "void.html",
+        form=form,
+        record=patient,
+        what=f"patient {patient.code}",
+        back=url_for("patients.detail", patient_id=patient.id),
+    )

@@ -6,7 +6,13 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, RadioField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, ValidationError
 
-from ..forms import choice_field, not_in_future, options_from, pain_score_field
+from ..forms import (
+    choice_field,
+    not_in_future,
+    options_from,
+    pain_score_field,
+    reason_field,
+)
 from ..models import (
     ACTIVITIES,
     INTERVENTIONS,
@@ -115,3 +121,15 @@ class FollowUpForm(FlaskForm):
         follow_up.pain = self.pain.data
         follow_up.still_using = self.still_using.data == "yes"
         follow_up.global_rating = self.global_rating.data
+
+
+class TrialUpdateForm(TrialForm):
+    """A correction to a saved trial, with its reason."""
+
+    reason = reason_field()
+
+
+class FollowUpUpdateForm(FollowUpForm):
+    """A correction to a saved follow-up, with its reason."""
+
+    reason = reason_field()

@@ -3,18 +3,35 @@
 from datetime import date, timedelta
 
 import sqlalchemy as sa
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 
+from .. import audit
+from ..access import requires
 from ..extensions import db
-from ..models import FollowUp, Patient, Trial
+from ..filters import TrialFilterForm
+from ..forms import VoidForm
+from ..models import FollowUp, Patient, Trial, utcnow
 from ..settings import clinic_settings
 from ..sql import days_between
-from .forms import FollowUpForm, TrialForm
+from .forms import FollowUpForm, FollowUpUpdateForm, TrialForm, TrialUpdateForm
 
 bp = Blueprint("trials", __name__)
 
 
+@bp.get("/trials/")
+@requires("read")
+def index():
+    """Trials matching the filters: the records behind a dashboard number."""
+    filters = TrialFilterForm.from_args(request.args)
+    query = filters.apply(
+        sa.select(Trial).join(Trial.patient).order_by(Trial.trial_date.desc(), Trial.id)
+    )
+    trials = db.paginate(query, per_page=50, error_out=False)
+    return render_template("trials/index.html", trials=trials, filters=filters)
+
+
 @bp.route("/patients/<int:patient_id>/trials/new", methods=["GET", "POST"])
+@requires("record")
 def create(patient_id: int):
     """Record a trial for a patient."""
     patient = db.get_or_404(Patient, patient_id)
@@ -29,19 +46,24 @@ def create(patient_id: int):
 
 
 @bp.get("/trials/<int:trial_id>")
+@requires("read")
 def detail(trial_id: int):
     """A trial with the rule's verdict and its follow-ups."""
     trial = db.get_or_404(Trial, trial_id)
-    return render_template("trials/detail.html", trial=trial)
+    return render_template(
+        "trials/detail.html", trial=trial, history=audit.history("trial", trial.id)
+    )
 
 
 @bp.route("/trials/<int:trial_id>/edit", methods=["GET", "POST"])
+@requires("record")
 def update(trial_id: int):
     """Correct a saved trial."""
     trial = db.get_or_404(Trial, trial_id)
-    form = TrialForm(obj=trial)
+    form = TrialUpdateForm(obj=trial)
     if form.validate_on_submit():
         form.fill(trial)
+        audit.give_reason(form.reason.data)
         db.session.commit()
         flash("Trial updated.", "success")
         return redirect(url_for("trials.detail", trial_id=trial.id))
@@ -51,6 +73,7 @@ def update(trial_id: int):
 
 
 @bp.route("/trials/<int:trial_id>/follow-ups/new", methods=["GET", "POST"])
+@requires("record")
 def create_follow_up(trial_id: int):
     """Record how the patient is doing some weeks after the trial."""
     trial = db.get_or_404(Trial, trial_id)
@@ -68,12 +91,14 @@ def create_follow_up(trial_id: int):
 
 
 @bp.route("/follow-ups/<int:follow_up_id>/edit", methods=["GET", "POST"])
+@requires("record")
 def update_follow_up(follow_up_id: int):
     """Correct a saved follow-up."""
     follow_up = db.get_or_404(FollowUp, follow_up_id)
-    form = FollowUpForm(trial=follow_up.trial, follow_up=follow_up)
+    form = FollowUpUpdateForm(trial=follow_up.trial, follow_up=follow_up)
     if form.validate_on_submit():
         form.fill(follow_up)
+        audit.give_reason(form.reason.data)
         db.session.commit()
         flash("Follow-up updated.", "success")
         return redirect(url_for("trials.detail", trial_id=follow_up.trial_id))
@@ -86,6 +111,7 @@ def update_follow_up(follow_up_id: int):
 
 
 @bp.get("/follow-ups/due")
+@requires("read")
 def due():
     """Trials whose follow-up date has come and that still lack an outcome."""
     settings = clinic_settings()
@@ -94,6 +120,7 @@ def due():
         sa.select(FollowUp.id)
         .where(
             FollowUp.trial_id == Trial.id,
+            FollowUp.voided_at.is_(None),
             days_between(FollowUp.follow_up_date, Trial.trial_date)
             >= settings.follow_up_minimum_weeks * 7,
         )
@@ -103,9 +130,52 @@ def due():
         sa.select(Trial)
         .join(Trial.patient)
         .where(
-            Trial.trial_date <= date.today() - timedelta(days=due_days), ~has_outcome
+            Trial.trial_date <= date.today() - timedelta(days=due_days),
+            ~has_outcome,
+            Trial.voided_at.is_(None),
+            Patient.voided_at.is_(None),
         )
         .order_by(Trial.trial_date, Patient.code, Trial.id)
     )
     trials = db.paginate(query, per_page=50, error_out=False)
     return render_template("trials/due.html", trials=trials)
+
+
+@bp.route("/trials/<int:trial_id>/void", methods=["GET", "POST"])
+@requires("record")
+def void(trial_id: int):
+    """Void a trial entered in error: gone from lists and rates, kept on file."""
+    trial = db.get_or_404(Trial, trial_id)
+    form = VoidForm()
+    if not trial.voided and form.validate_on_submit():
+        trial.voided_at, trial.void_reason = utcnow(), form.reason.data
+        db.session.commit()
+        flash("Trial voided.", "success")
+        return redirect(url_for("patients.detail", patient_id=trial.patient_id))
+    return render_template(
+        "void.html",
+        form=form,
+        record=trial,
+        what="this trial",
+        back=url_for("trials.detail", trial_id=trial.id),
+    )
+
+
+@bp.route("/follow-ups/<int:follow_up_id>/void", methods=["GET", "POST"])
+@requires("record")
+def void_follow_up(follow_up_id: int):
+    """Void a follow-up entered in error."""
+    follow_up = db.get_or_404(FollowUp, follow_up_id)
+    form = VoidForm()
+    if not follow_up.voided and form.validate_on_submit():
+        follow_up.voided_at, follow_up.void_reason = utcnow(), form.reason.data
+        db.session.commit()
+        flash("Follow-up voided.", "success")
+        return redirect(url_for("trials.detail", trial_id=follow_up.trial_id))
+    return render_template(
+        "void.html",
+        form=form,
+        record=follow_up,
+        what="this follow-up",
+        back=url_for("trials.detail", trial_id=follow_up.trial_id),
+    )

@@ -1,0 +1,190 @@
+"""Checking the trials frame and choosing the trials that count.
+
+Shared by the response rates and the rule check so both read the frame, and
+count patients, the same way. Everything is done once on NumPy arrays because
+the dashboard recomputes over the whole clinic history.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from analysis.rule import (
+    RELIEF_CRITERIA,
+    BenefitDefinition,
+    ReliefCriterion,
+    immediate_relief,
+    long_term_benefit_column,
+)
+
+Intervention = Literal["insole", "taping", "brace"]
+INTERVENTIONS: tuple[Intervention, ...] = ("insole", "taping", "brace")
+CountingUnit = Literal["patient", "trial"]
+COUNTING_UNITS: tuple[CountingUnit, ...] = ("patient", "trial")
+
+TRIAL_COLUMNS = (
+    "trial_id",
+    "patient_id",
+    "intervention",
+    "trial_date",
+    "pain_without",
+    "pain_with",
+    "outcome_rating",
+)
+
+
+def check_choice(name: str, value: object, choices: tuple) -> None:
+    if value not in choices:
+        raise ValueError(f"unknown {name} {value!r}; expected one of {choices}")
+
+
+@dataclass(frozen=True, eq=False)
+class CheckedTrials:
+    """The columns the statistics need, checked and as arrays, row for row."""
+
+    pain_without: np.ndarray
+    pain_with: np.ndarray
+    intervention: np.ndarray  # index into INTERVENTIONS
+    patient: np.ndarray  # a number per patient
+    trial_date: np.ndarray  # datetime64
+    chronological: np.ndarray  # positions by trial_date, then trial_id
+    has_outcome: np.ndarray
+    benefit: np.ndarray  # False where there is no outcome
+
+    @property
+    def assessable(self) -> np.ndarray:
+        return self.pain_without > 0
+
+    def relief(self, criterion: ReliefCriterion) -> np.ndarray:
+        """Immediate relief per trial; meaningless where not assessable."""
+        return np.asarray(
+            immediate_relief(self.pain_without, self.pain_with, criterion)
+        )
+
+    def counted(self, unit: CountingUnit, outcome_required: bool) -> np.ndarray:
+        """Positions of the trials that count, in frame order.
+
+        Only assessable trials count (and, for long-term benefit, only those
+        with an outcome). Per patient, one trial per intervention counts: the
+        first by date, then trial_id, so repeat trials of an aid do not weigh
+        a patient more than others.
+        """
+        eligible = self.assessable
+        if outcome_required:
+            eligible = eligible & self.has_outcome
+        if unit == "trial":
+            return np.flatnonzero(eligible)
+        in_order = self.chronological[eligible[self.chronological]]
+        aid_of_patient = (
+            self.patient[in_order] * len(INTERVENTIONS) + self.intervention[in_order]
+        )
+        first = ~pd.Series(aid_of_patient).duplicated().to_numpy()
+        return np.sort(in_order[first])
+
+
+def check_trials(
+    trials: pd.DataFrame,
+    benefit_definition: BenefitDefinition,
+    criterion: ReliefCriterion = "any",
+    extra_columns: tuple[str, ...] = (),
+) -> CheckedTrials:
+    """Check a trials frame and return its columns as arrays.
+
+    Raises ValueError naming the column when a column is missing or holds a
+    value the statistics cannot use.
+    """
+    if not isinstance(trials, pd.DataFrame):
+        raise TypeError(f"trials must be a DataFrame, not {type(trials).__name__}")
+    check_choice("relief criterion", criterion, RELIEF_CRITERIA)
+    missing = [c for c in (*TRIAL_COLUMNS, *extra_columns) if c not in trials]
+    if missing:
+        raise ValueError(f"trials lacks columns {missing}")
+
+    patient = pd.factorize(trials["patient_id"])[0]
+    if (patient < 0).any():
+        raise ValueError("patient_id is missing for some trials")
+    trial_date = _dates(trials["trial_date"])
+    return CheckedTrials(
+        pain_without=_pain_scores(trials["pain_without"]),
+        pain_with=_pain_scores(trials["pain_with"]),
+        intervention=_interventions(trials["intervention"]),
+        patient=patient,
+        trial_date=trial_date,
+        chronological=_chronological(trial_date, trials["trial_id"]),
+        **_outcomes(trials["outcome_rating"], benefit_definition),
+    )
+
+
+def _pain_scores(scores: pd.Series) -> np.ndarray:
+    name = scores.name
+    if scores.isna().any():
+        raise ValueError(f"{name} is missing for some trials")
+    # Refuse text such as "5": NumPy would quietly turn it into a number.
+    is_number = pd.api.types.is_numeric_dtype(scores) or (
+        scores.dtype == object
+        and pd.api.types.infer_dtype(scores)
+        in ("integer", "floating", "mixed-integer-float", "empty")
+    )
+    if not is_number or pd.api.types.is_bool_dtype(scores):
+        raise ValueError(f"{name} must hold whole numbers from 0 to 10")
+    values = scores.to_numpy(dtype="float64")
+    if not ((values >= 0) & (values <= 10) & (values == np.floor(values))).all():
+        raise ValueError(f"{name} must hold whole numbers from 0 to 10")
+    return values.astype("int64")
+
+
+def _interventions(interventions: pd.Series) -> np.ndarray:
+    codes, names = pd.factorize(interventions)
+    if (codes < 0).any():
+        raise ValueError("intervention is missing for some trials")
+    unknown = sorted(set(names) - set(INTERVENTIONS))
+    if unknown:
+        raise ValueError(
+            f"unknown interventions {unknown}; expected one of {INTERVENTIONS}"
+        )
+    lookup = np.array([INTERVENTIONS.index(name) for name in names], dtype="int64")
+    return lookup[codes]
+
+
+def _dates(dates: pd.Series) -> np.ndarray:
+    # Numbers would pass as nanoseconds since 1970: refuse them.
+    if pd.api.types.is_numeric_dtype(dates):
+        raise ValueError("trial_date must hold dates, not numbers")
+    try:
+        dates = pd.to_datetime(dates, format="ISO8601")
+    except (TypeError, ValueError) as error:
+        raise ValueError("trial_date must hold dates or ISO 8601 text") from error
+    if dates.isna().any():
+        raise ValueError("trial_date is missing for some trials")
+    return dates.to_numpy()
+
+
+def _chronological(trial_date: np.ndarray, trial_ids: pd.Series) -> np.ndarray:
+    """Positions ordered by date, then trial_id (a stable sort on top of another)."""
+    id_rank, unique_ids = pd.factorize(trial_ids, sort=True)
+    if (id_rank < 0).any():
+        raise ValueError("trial_id is missing for some trials")
+    if len(unique_ids) < len(trial_ids):
+        repeated = trial_ids[trial_ids.duplicated()].unique()[:5].tolist()
+        raise ValueError(f"trial_id must be unique; repeated: {repeated}")
+    by_id = np.empty(len(id_rank), dtype="int64")
+    by_id[id_rank] = np.arange(len(id_rank))
+    return by_id[np.argsort(trial_date[by_id], kind="stable")]
+
+
+def _outcomes(
+    ratings: pd.Series, benefit_definition: BenefitDefinition
+) -> dict[str, np.ndarray]:
+    # Judge each distinct rating once with the rule, then spread by code.
+    codes, distinct = pd.factorize(ratings)
+    benefit_per_rating = long_term_benefit_column(
+        pd.Series(distinct, dtype=object), benefit_definition
+    ).to_numpy(dtype=bool)
+    has_outcome = codes >= 0
+    benefit = np.zeros(len(codes), dtype=bool)
+    benefit[has_outcome] = benefit_per_rating[codes[has_outcome]]
+    return {"has_outcome": has_outcome, "benefit": benefit}

@@ -1,0 +1,269 @@
+"""How well immediate relief predicts long-term benefit in this clinic.
+
+Immediate relief is the test, long-term benefit the condition, over the
+assessable trials that have an outcome. The published check of the rule
+(Vicenzino et al. 2010) reports sensitivity, specificity and likelihood
+ratios, so the clinic's own numbers are given the same way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+from statsmodels.stats.proportion import confint_proportions_2indep
+
+from analysis._trials import (
+    COUNTING_UNITS,
+    CheckedTrials,
+    CountingUnit,
+    check_choice,
+    check_trials,
+)
+from analysis.rates import Proportion, proportion
+from analysis.rule import RELIEF_CRITERIA, BenefitDefinition, ReliefCriterion
+
+__all__ = [
+    "Estimate",
+    "RuleCheck",
+    "TwoByTwo",
+    "rule_check",
+    "rule_check_by_criterion",
+    "two_by_two",
+]
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A value with its 95% interval; None for what cannot be computed, and why."""
+
+    value: float | None
+    ci: tuple[float, float] | None
+    reason: str | None = None
+
+    def to_dict(self) -> dict:
+        """Plain types only, for JSON."""
+        return {
+            "value": self.value,
+            "ci": None if self.ci is None else list(self.ci),
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True)
+class TwoByTwo:
+    """Counted trials by relief (test) and long-term benefit (condition)."""
+
+    tp: int  # relief, benefit
+    fp: int  # relief, no benefit
+    fn: int  # no relief, benefit
+    tn: int  # no relief, no benefit
+
+
+@dataclass(frozen=True)
+class RuleCheck:
+    """The rule against the outcomes, for one relief criterion.
+
+    Sensitivity, specificity and the predictive values carry Wilson 95%
+    intervals; the likelihood ratios carry log-method intervals for a ratio
+    of two proportions. ``benefit_with_relief`` and
+    ``benefit_without_relief`` are the rates the rule promises to separate.
+    """
+
+    criterion: ReliefCriterion
+    benefit_definition: BenefitDefinition
+    unit: CountingUnit
+    tp: int
+    fp: int
+    fn: int
+    tn: int
+    sensitivity: Estimate
+    specificity: Estimate
+    ppv: Estimate
+    npv: Estimate
+    lr_positive: Estimate
+    lr_negative: Estimate
+    benefit_with_relief: Proportion
+    benefit_without_relief: Proportion
+
+    def to_dict(self) -> dict:
+        """Plain types only, for JSON."""
+        estimates = (
+            "sensitivity",
+            "specificity",
+            "ppv",
+            "npv",
+            "lr_positive",
+            "lr_negative",
+            "benefit_with_relief",
+            "benefit_without_relief",
+        )
+        return {
+            "criterion": self.criterion,
+            "benefit_definition": self.benefit_definition,
+            "unit": self.unit,
+            "tp": self.tp,
+            "fp": self.fp,
+            "fn": self.fn,
+            "tn": self.tn,
+            **{name: getattr(self, name).to_dict() for name in estimates},
+        }
+
+
+def two_by_two(
+    trials: pd.DataFrame,
+    criterion: ReliefCriterion = "any",
+    benefit_definition: BenefitDefinition = "markedly_improved",
+    unit: CountingUnit = "patient",
+) -> TwoByTwo:
+    """Relief against long-term benefit over the counted trials with an outcome.
+
+    Trials are counted as in :func:`~analysis.rates.count_unit` with
+    ``outcome_required=True``.
+    """
+    check_choice("counting unit", unit, COUNTING_UNITS)
+    checked = check_trials(trials, benefit_definition, criterion)
+    return _two_by_two(checked, criterion, unit)
+
+
+def _two_by_two(
+    checked: CheckedTrials, criterion: ReliefCriterion, unit: CountingUnit
+) -> TwoByTwo:
+    counted = checked.counted(unit, outcome_required=True)
+    relief = checked.relief(criterion)[counted]
+    benefit = checked.benefit[counted]
+    return TwoByTwo(
+        tp=int((relief & benefit).sum()),
+        fp=int((relief & ~benefit).sum()),
+        fn=int((~relief & benefit).sum()),
+        tn=int((~relief & ~benefit).sum()),
+    )
+
+
+def rule_check(
+    trials: pd.DataFrame,
+    criterion: ReliefCriterion = "any",
+    benefit_definition: BenefitDefinition = "markedly_improved",
+    unit: CountingUnit = "patient",
+) -> RuleCheck:
+    """Sensitivity, specificity, predictive values and likelihood ratios of the rule.
+
+    A figure that cannot be computed from the counts (no trials with
+    benefit, or an infinite likelihood ratio) is None with the reason.
+    """
+    check_choice("counting unit", unit, COUNTING_UNITS)
+    checked = check_trials(trials, benefit_definition, criterion)
+    table = _two_by_two(checked, criterion, unit)
+    return _rule_check(table, criterion, benefit_definition, unit)
+
+
+def rule_check_by_criterion(
+    trials: pd.DataFrame,
+    benefit_definition: BenefitDefinition = "markedly_improved",
+    unit: CountingUnit = "patient",
+) -> list[RuleCheck]:
+    """:func:`rule_check` under each relief criterion, in their usual order."""
+    check_choice("counting unit", unit, COUNTING_UNITS)
+    checked = check_trials(trials, benefit_definition)
+    return [
+        _rule_check(
+            _two_by_two(checked, criterion, unit), criterion, benefit_definition, unit
+        )
+        for criterion in RELIEF_CRITERIA
+    ]
+
+
+def _rule_check(
+    table: TwoByTwo,
+    criterion: ReliefCriterion,
+    benefit_definition: BenefitDefinition,
+    unit: CountingUnit,
+) -> RuleCheck:
+    tp, fp, fn, tn = table.tp, table.fp, table.fn, table.tn
+    return RuleCheck(
+        criterion=criterion,
+        benefit_definition=benefit_definition,
+        unit=unit,
+        tp=tp,
+        fp=fp,
+        fn=fn,
+        tn=tn,
+        sensitivity=_share(tp, tp + fn, "no trials with long-term benefit"),
+        specificity=_share(tn, fp + tn, "no trials without long-term benefit"),
+        ppv=_share(tp, tp + fp, "no trials with immediate relief"),
+        npv=_share(tn, fn + tn, "no trials without immediate relief"),
+        lr_positive=_likelihood_ratio(
+            "LR+",
+            tp,
+            tp + fn,
+            fp,
+            fp + tn,
+            undefined="no trials with immediate relief",
+            infinite="specificity is 100%",
+            zero="sensitivity is 0%",
+        ),
+        lr_negative=_likelihood_ratio(
+            "LR-",
+            fn,
+            tp + fn,
+            tn,
+            fp + tn,
+            undefined="no trials without immediate relief",
+            infinite="specificity is 0%",
+            zero="sensitivity is 100%",
+        ),
+        benefit_with_relief=proportion(tp, tp + fp),
+        benefit_without_relief=proportion(fn, fn + tn),
+    )
+
+
+def _share(count: int, n: int, reason_if_none: str) -> Estimate:
+    share = proportion(count, n)
+    if share.rate is None:
+        return Estimate(None, None, reason_if_none)
+    return Estimate(share.rate, share.wilson)
+
+
+def _likelihood_ratio(
+    name: str,
+    with_benefit: int,
+    benefit_n: int,
+    without_benefit: int,
+    no_benefit_n: int,
+    *,
+    undefined: str,
+    infinite: str,
+    zero: str,
+) -> Estimate:
+    """The ratio of a result's rate with benefit to its rate without.
+
+    The log-method interval needs both counts above zero; at zero the value
+    is still given where it exists, with the reason there is no interval.
+    """
+    if benefit_n == 0:
+        return Estimate(None, None, "no trials with long-term benefit")
+    if no_benefit_n == 0:
+        return Estimate(None, None, "no trials without long-term benefit")
+    if without_benefit == 0:
+        if with_benefit == 0:
+            return Estimate(None, None, f"{undefined}: {name} is undefined")
+        return Estimate(None, None, f"{infinite}: {name} is infinite")
+    value = (with_benefit / benefit_n) / (without_benefit / no_benefit_n)
+    if with_benefit == 0:
+        return Estimate(value, None, f"{zero}: {name} is 0, with no interval")
+    # Both rates at 100% leave the log method no variance: a zero-width interval.
+    if with_benefit == benefit_n and without_benefit == no_benefit_n:
+        return Estimate(
+            value,
+            None,
+            f"the rule gave every trial the same result: {name} is 1, with no interval",
+        )
+    low, high = confint_proportions_2indep(
+        with_benefit,
+        benefit_n,
+        without_benefit,
+        no_benefit_n,
+        compare="ratio",
+        method="log",
+    )
+    return Estimate(value, (float(low), float(high)))

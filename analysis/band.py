@@ -1,0 +1,154 @@
+"""How the clinic's rate compares with a published band.
+
+Trials of foot orthoses report long-term benefit in about 25-50% of
+patients (Barton et al. 2011; Vicenzino et al. 2010). A clinic's rate is
+judged against such a band by its Wilson interval, so a handful of patients
+never reads as "above" or "below".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from scipy.stats import beta, binomtest
+
+from analysis.rates import proportion
+
+__all__ = ["BAND_VERDICTS", "BandCheck", "BandVerdict", "against_band", "band_columns"]
+
+BandVerdict = Literal["above", "below", "within", "inconclusive", "too_few"]
+BAND_VERDICTS: tuple[BandVerdict, ...] = (
+    "above",
+    "below",
+    "within",
+    "inconclusive",
+    "too_few",
+)
+
+
+@dataclass(frozen=True)
+class BandCheck:
+    """A rate against the band [low, high].
+
+    ``p_value_vs_low`` tests whether the rate is above ``low`` (one-sided
+    exact binomial test), ``p_value_vs_high`` whether it is below ``high``;
+    ``p_in_band`` is the probability that the true rate lies in the band
+    given the counts and a uniform prior. All three are None without cases.
+    """
+
+    verdict: BandVerdict
+    p_value_vs_low: float | None
+    p_value_vs_high: float | None
+    p_in_band: float | None
+    low: float
+    high: float
+
+    def to_dict(self) -> dict:
+        """Plain types only, for JSON."""
+        return {
+            "verdict": self.verdict,
+            "p_value_vs_low": self.p_value_vs_low,
+            "p_value_vs_high": self.p_value_vs_high,
+            "p_in_band": self.p_in_band,
+            "low": self.low,
+            "high": self.high,
+        }
+
+
+def _check_band(low: float, high: float, minimum_cases: int) -> None:
+    if not 0 < low < high < 1:
+        raise ValueError(f"the band needs 0 < low < high < 1; got {low} to {high}")
+    if isinstance(minimum_cases, bool) or not isinstance(minimum_cases, int):
+        raise TypeError("minimum_cases must be a whole number")
+    if minimum_cases < 1:
+        raise ValueError("minimum_cases must be at least 1")
+
+
+def against_band(
+    count: int,
+    n: int,
+    low: float = 0.25,
+    high: float = 0.50,
+    minimum_cases: int = 10,
+) -> BandCheck:
+    """Whether ``count`` of ``n`` lies above, below or within [low, high].
+
+    ``too_few`` below ``minimum_cases``; otherwise ``above`` when the whole
+    95% Wilson interval is above ``high``, ``below`` when it is wholly below
+    ``low``, ``within`` when it lies inside the band, and ``inconclusive``
+    when it straddles an edge. The p-values are given even with too few
+    cases, for completeness; the verdict is what to show.
+
+    Examples
+    --------
+    >>> against_band(60, 100).verdict
+    'above'
+    >>> against_band(9, 9).verdict
+    'too_few'
+    """
+    _check_band(low, high, minimum_cases)
+    rate = proportion(count, n)
+    if n == 0:
+        return BandCheck("too_few", None, None, None, low, high)
+    posterior = beta(count + 1, n - count + 1)
+    return BandCheck(
+        verdict=_verdict(rate.wilson, low, high) if n >= minimum_cases else "too_few",
+        p_value_vs_low=float(binomtest(count, n, low, alternative="greater").pvalue),
+        p_value_vs_high=float(binomtest(count, n, high, alternative="less").pvalue),
+        p_in_band=float(posterior.cdf(high) - posterior.cdf(low)),
+        low=low,
+        high=high,
+    )
+
+
+def _verdict(wilson: tuple[float, float], low: float, high: float) -> BandVerdict:
+    wilson_low, wilson_high = wilson
+    if wilson_low > high:
+        return "above"
+    if wilson_high < low:
+        return "below"
+    if low <= wilson_low and wilson_high <= high:
+        return "within"
+    return "inconclusive"
+
+
+def band_columns(
+    rates: pd.DataFrame,
+    rate: Literal["immediate_relief", "long_term_benefit"] = "long_term_benefit",
+    low: float = 0.25,
+    high: float = 0.50,
+    minimum_cases: int = 10,
+) -> pd.DataFrame:
+    """A copy of a :func:`~analysis.rates.response_rates` frame with the band check.
+
+    Adds ``{rate}_band`` (a :data:`BAND_VERDICTS` value), ``{rate}_p_vs_low``,
+    ``{rate}_p_vs_high`` and ``{rate}_p_in_band`` (NaN without cases).
+    """
+    if rate not in ("immediate_relief", "long_term_benefit"):
+        raise ValueError(f"unknown rate {rate!r}")
+    missing = [c for c in (f"{rate}_count", f"{rate}_n") if c not in rates]
+    if missing:
+        raise ValueError(f"rates lacks columns {missing}")
+    _check_band(low, high, minimum_cases)
+    checks = [
+        against_band(int(count), int(n), low, high, minimum_cases)
+        for count, n in zip(rates[f"{rate}_count"], rates[f"{rate}_n"], strict=True)
+    ]
+
+    def column(name: str) -> np.ndarray:
+        values = [getattr(check, name) for check in checks]
+        return np.array([np.nan if v is None else v for v in values], dtype=float)
+
+    return rates.assign(
+        **{
+            f"{rate}_band": pd.Series(
+                [check.verdict for check in checks], index=rates.index, dtype="str"
+            ),
+            f"{rate}_p_vs_low": column("p_value_vs_low"),
+            f"{rate}_p_vs_high": column("p_value_vs_high"),
+            f"{rate}_p_in_band": column("p_in_band"),
+        }
+    )

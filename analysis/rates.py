@@ -1,0 +1,271 @@
+"""Response rates: immediate relief and long-term benefit, with 95% intervals.
+
+A rate is shown with two 95% intervals: Wilson (the one to read; it behaves
+at the small counts of one clinic) and Clopper-Pearson ("exact", never too
+narrow). The Wald interval is never used: it collapses to zero width at 0%
+and 100%.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from statsmodels.stats.proportion import proportion_confint
+
+from analysis._trials import (
+    COUNTING_UNITS,
+    INTERVENTIONS,
+    CheckedTrials,
+    CountingUnit,
+    Intervention,
+    check_choice,
+    check_trials,
+)
+from analysis.rule import BenefitDefinition, ReliefCriterion
+
+__all__ = [
+    "COUNTING_UNITS",
+    "GROUPINGS",
+    "INTERVENTIONS",
+    "RATE_COLUMNS",
+    "CountingUnit",
+    "Grouping",
+    "Intervention",
+    "Proportion",
+    "count_unit",
+    "proportion",
+    "response_rates",
+]
+
+Grouping = Literal["intervention", "activity", "product", "therapist", "month"]
+GROUPINGS: tuple[Grouping, ...] = (
+    "intervention",
+    "activity",
+    "product",
+    "therapist",
+    "month",
+)
+
+
+def _rate_columns(rate: str) -> list[str]:
+    return [
+        f"{rate}_count",
+        f"{rate}_n",
+        f"{rate}_rate",
+        f"{rate}_wilson_low",
+        f"{rate}_wilson_high",
+        f"{rate}_exact_low",
+        f"{rate}_exact_high",
+    ]
+
+
+#: The columns of :func:`response_rates` after the group column.
+RATE_COLUMNS: tuple[str, ...] = (
+    "trials",
+    "patients",
+    "assessable",
+    *_rate_columns("immediate_relief"),
+    "followed_up",
+    *_rate_columns("long_term_benefit"),
+)
+
+
+@dataclass(frozen=True)
+class Proportion:
+    """``count`` of ``n`` with its 95% intervals, or the reason there are none."""
+
+    count: int
+    n: int
+    rate: float | None
+    wilson: tuple[float, float] | None
+    exact: tuple[float, float] | None
+    reason: str | None = None
+
+    def to_dict(self) -> dict:
+        """Plain types only, for JSON."""
+        return {
+            "count": self.count,
+            "n": self.n,
+            "rate": self.rate,
+            "wilson": None if self.wilson is None else list(self.wilson),
+            "exact": None if self.exact is None else list(self.exact),
+            "reason": self.reason,
+        }
+
+
+def _whole_number(value: object, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise TypeError(f"{name} must be a whole number, not {value!r}")
+    return int(value)
+
+
+def proportion(count: int, n: int) -> Proportion:
+    """A proportion with its Wilson and Clopper-Pearson 95% intervals.
+
+    Examples
+    --------
+    >>> p = proportion(14, 60)
+    >>> round(p.rate, 3), [round(x, 3) for x in p.wilson]
+    (0.233, [0.144, 0.354])
+    >>> proportion(0, 0).reason
+    'no cases'
+    """
+    count = _whole_number(count, "count")
+    n = _whole_number(n, "n")
+    if not 0 <= count <= n:
+        raise ValueError(f"count must be between 0 and n; got {count} of {n}")
+    if n == 0:
+        return Proportion(count, n, None, None, None, "no cases")
+    wilson_low, wilson_high, exact_low, exact_high = _intervals(
+        np.array([count]), np.array([n])
+    )
+    return Proportion(
+        count=count,
+        n=n,
+        rate=count / n,
+        wilson=(float(wilson_low[0]), float(wilson_high[0])),
+        exact=(float(exact_low[0]), float(exact_high[0])),
+    )
+
+
+def _intervals(
+    count: np.ndarray, n: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Wilson and Clopper-Pearson limits; NaN where n is 0."""
+    limits = [np.full(len(n), np.nan) for _ in range(4)]
+    cases = n > 0
+    # statsmodels divides by n, so groups without cases never reach it.
+    if cases.any():
+        for offset, method in ((0, "wilson"), (2, "beta")):
+            low, high = proportion_confint(
+                count[cases], n[cases], alpha=0.05, method=method
+            )
+            limits[offset][cases] = low
+            limits[offset + 1][cases] = high
+    return tuple(limits)
+
+
+def _rate_frame(rate: str, count: np.ndarray, n: np.ndarray) -> dict[str, np.ndarray]:
+    wilson_low, wilson_high, exact_low, exact_high = _intervals(count, n)
+    share = np.where(n > 0, count / np.maximum(n, 1), np.nan)
+    return dict(
+        zip(
+            _rate_columns(rate),
+            (count, n, share, wilson_low, wilson_high, exact_low, exact_high),
+            strict=True,
+        )
+    )
+
+
+def count_unit(
+    trials: pd.DataFrame,
+    unit: CountingUnit = "patient",
+    criterion: ReliefCriterion = "any",
+    benefit_definition: BenefitDefinition = "markedly_improved",
+    outcome_required: bool = False,
+) -> pd.DataFrame:
+    """The trials that count towards a rate, with their verdicts.
+
+    Only assessable trials (pain without the aid above 0) count. With
+    ``unit="patient"`` each patient counts once per intervention, through
+    their first such trial of that aid (by ``trial_date``, then
+    ``trial_id``); with ``unit="trial"`` every such trial counts. With
+    ``outcome_required`` only trials with an outcome are eligible, as for
+    the long-term benefit rate and the rule check, so a patient whose first
+    trial of an aid had no follow-up still counts through a later one.
+
+    Returns the counted rows (a copy, in their original order) with two
+    added columns: ``immediate_relief`` (bool) and ``long_term_benefit``
+    (boolean, <NA> without an outcome).
+    """
+    check_choice("counting unit", unit, COUNTING_UNITS)
+    checked = check_trials(trials, benefit_definition, criterion)
+    positions = checked.counted(unit, outcome_required)
+    counted = trials.iloc[positions].copy()
+    counted["immediate_relief"] = checked.relief(criterion)[positions]
+    counted["long_term_benefit"] = pd.array(checked.benefit[positions], dtype="boolean")
+    counted.loc[~checked.has_outcome[positions], "long_term_benefit"] = pd.NA
+    return counted
+
+
+def response_rates(
+    trials: pd.DataFrame,
+    by: Grouping | None = "intervention",
+    unit: CountingUnit = "patient",
+    criterion: ReliefCriterion = "any",
+    benefit_definition: BenefitDefinition = "markedly_improved",
+) -> pd.DataFrame:
+    """Immediate-relief and long-term-benefit rates per group.
+
+    One row per group, the group column (named ``by``) first, then
+    :data:`RATE_COLUMNS`. ``trials``, ``patients`` and ``assessable`` are raw
+    counts of the group's trials ("40 trials from 25 patients, 36
+    assessable"); the ``_n`` columns count what the rates are out of, as
+    :func:`count_unit` chooses it. ``followed_up`` equals
+    ``long_term_benefit_n``: the counted trials that have an outcome.
+
+    Grouping by intervention always gives insole, taping and brace, in that
+    order, even without trials; ``month`` ("YYYY-MM") runs in date order and
+    the other groupings alphabetically, trials without a value last. With
+    ``by=None`` there is one row for all trials and no group column. Rates
+    and limits are NaN where ``_n`` is 0.
+
+    With ``unit="patient"`` a patient counts under the first trial of each
+    aid, so grouping by product or activity credits that trial's product or
+    activity only; use ``unit="trial"`` to compare products.
+    """
+    check_choice("grouping", by, (*GROUPINGS, None))
+    check_choice("counting unit", unit, COUNTING_UNITS)
+    column_needed = () if by in (None, "intervention", "month") else (by,)
+    checked = check_trials(trials, benefit_definition, criterion, column_needed)
+    group, labels = _groups(trials, checked, by)
+
+    def per_group(positions: np.ndarray) -> np.ndarray:
+        return np.bincount(group[positions], minlength=len(labels)).astype("int64")
+
+    relief_counted = checked.counted(unit, outcome_required=False)
+    relieved = relief_counted[checked.relief(criterion)[relief_counted]]
+    benefit_counted = checked.counted(unit, outcome_required=True)
+    benefited = benefit_counted[checked.benefit[benefit_counted]]
+    columns = {
+        "trials": per_group(np.arange(len(group))),
+        "patients": per_group(_first_of_each_patient(group, checked.patient)),
+        "assessable": per_group(np.flatnonzero(checked.assessable)),
+        **_rate_frame(
+            "immediate_relief", per_group(relieved), per_group(relief_counted)
+        ),
+        "followed_up": per_group(benefit_counted),
+        **_rate_frame(
+            "long_term_benefit", per_group(benefited), per_group(benefit_counted)
+        ),
+    }
+    rates = pd.DataFrame(columns, columns=list(RATE_COLUMNS))
+    if by is not None:
+        rates.insert(0, by, labels)
+    return rates
+
+
+def _groups(
+    trials: pd.DataFrame, checked: CheckedTrials, by: Grouping | None
+) -> tuple[np.ndarray, list]:
+    """Each trial's group number and the group labels in display order."""
+    if by is None:
+        return np.zeros(len(trials), dtype="int64"), [None]
+    if by == "intervention":
+        return checked.intervention, list(INTERVENTIONS)
+    if by == "month":
+        months = checked.trial_date.astype("datetime64[M]").astype("int64")
+        group, distinct = pd.factorize(months, sort=True)
+        labels = np.datetime_as_string(distinct.astype("datetime64[M]"), unit="M")
+        return group, labels.tolist()
+    group, distinct = pd.factorize(trials[by], sort=True, use_na_sentinel=False)
+    return group, list(distinct)
+
+
+def _first_of_each_patient(group: np.ndarray, patient: np.ndarray) -> np.ndarray:
+    """Positions of one trial per patient within each group."""
+    pairs = pd.DataFrame({"group": group, "patient": patient})
+    return np.flatnonzero(~pairs.duplicated().to_numpy())

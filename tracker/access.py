@@ -1,0 +1,83 @@
+"""Who may do what: every view declares a permission or is public.
+
+The check runs before every request, so a view that forgot to declare one is
+refused to everybody rather than open to anybody.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from flask import Flask, abort, flash, redirect, request, session, url_for
+from flask_login import current_user, logout_user
+
+from .extensions import login_manager
+
+PERMISSIONS = {
+    "read": {"therapist", "reviewer", "admin"},
+    "record": {"therapist", "admin"},
+    "review": {"reviewer", "admin"},
+    "administer": {"admin"},
+}
+#: Blueprints that serve only static files.
+STATIC_ENDPOINTS = {"static", "bootstrap.static"}
+
+
+def requires(permission: str) -> Callable:
+    """Mark a view as needing ``permission`` (see :data:`PERMISSIONS`)."""
+    if permission not in PERMISSIONS:
+        raise ValueError(f"unknown permission {permission!r}")
+
+    def mark(view):
+        view.required_permission = permission
+        return view
+
+    return mark
+
+
+def public(view):
+    """Mark a view as open without a login (login, first-run setup, health)."""
+    view.public = True
+    return view
+
+
+def can(permission: str) -> bool:
+    """Whether the current user holds ``permission``."""
+    return (
+        current_user.is_authenticated and current_user.role in PERMISSIONS[permission]
+    )
+
+
+def register(app: Flask) -> None:
+    """Guard every request: login, idle time-out, then the view's permission."""
+
+    @app.before_request
+    def check_access():
+        if request.endpoint is None or request.endpoint in STATIC_ENDPOINTS:
+            return None
+        view = app.view_functions[request.endpoint]
+        if getattr(view, "public", False):
+            return None
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        if _idle_too_long():
+            logout_user()
+            session.clear()
+            flash("You were logged out after a period without activity.", "info")
+            return redirect(url_for("auth.login", next=request.full_path))
+        permission = getattr(view, "required_permission", None)
+        if permission is None or not can(permission):
+            abort(403, "Your role does not allow this page.")
+        return None
+
+    app.jinja_env.globals["can"] = can
+
+
+def _idle_too_long() -> bool:
+    from .settings import clinic_settings
+
+    now = datetime.now(UTC).timestamp()
+    last_seen = session.get("last_seen", now)
+    session["last_seen"] = now
+    return now - last_seen > clinic_settings().session_idle_minutes * 60

@@ -1,0 +1,1 @@
+"""Users, clinic settings and the audit trail."""

@@ -1,0 +1,125 @@
+"""Forms for managing users and the clinic's settings."""
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DecimalField, IntegerField, PasswordField
+from wtforms.validators import (
+    EqualTo,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
+
+from analysis.rule import BENEFIT_DEFINITIONS
+
+from ..auth.forms import (
+    PASSWORD_MIN,
+    NewUsernameMixin,
+    new_password_fields,
+    username_field,
+)
+from ..forms import choice_field
+from ..models import RATING_LABELS, ROLES
+from ..settings import RELIEF_CRITERION_LABELS
+
+
+def _role_field():
+    return choice_field(
+        "Role",
+        ROLES,
+        validators=[InputRequired("Choose a role.")],
+        invalid_choice_message="Choose therapist, reviewer or administrator.",
+    )
+
+
+class UserCreateForm(NewUsernameMixin, FlaskForm):
+    """A new clinic account."""
+
+    username = username_field()
+    role = _role_field()
+    password, confirm = new_password_fields()
+
+
+class UserUpdateForm(FlaskForm):
+    """Role, active state and, optionally, a new password."""
+
+    role = _role_field()
+    active = BooleanField("Active (may log in)")
+    password = PasswordField(
+        "New password (leave empty to keep)",
+        validators=[
+            Optional(),
+            Length(PASSWORD_MIN, 200, f"Use at least {PASSWORD_MIN} characters."),
+        ],
+    )
+    confirm = PasswordField(
+        "Repeat the new password",
+        validators=[EqualTo("password", "The two passwords differ.")],
+    )
+
+
+class SettingsForm(FlaskForm):
+    """The clinic settings an admin may change."""
+
+    relief_criterion = choice_field(
+        "Relief criterion",
+        RELIEF_CRITERION_LABELS,
+        validators=[InputRequired("Choose a relief criterion.")],
+    )
+    benefit_definition = choice_field(
+        "Long-term benefit means",
+        {
+            value: f"{RATING_LABELS[value]}"
+            + (" or better" if value != "markedly_improved" else "")
+            for value in BENEFIT_DEFINITIONS
+        },
+        validators=[InputRequired("Choose a definition.")],
+    )
+    follow_up_minimum_weeks = IntegerField(
+        "Minimum weeks before a follow-up counts as the outcome",
+        validators=[
+            InputRequired("Enter a whole number of weeks."),
+            NumberRange(0, 104, "Between 0 and 104 weeks."),
+        ],
+    )
+    follow_up_due_weeks = IntegerField(
+        "Outcome follow-up due after (weeks)",
+        validators=[
+            InputRequired("Enter a whole number of weeks."),
+            NumberRange(1, 104, "Between 1 and 104 weeks."),
+        ],
+    )
+    band_low = DecimalField(
+        "Reference band: lowest published response rate (%)",
+        places=1,
+        validators=[
+            InputRequired("Enter a percentage."),
+            NumberRange(0, 100, "0–100%."),
+        ],
+    )
+    band_high = DecimalField(
+        "Reference band: highest published response rate (%)",
+        places=1,
+        validators=[
+            InputRequired("Enter a percentage."),
+            NumberRange(0, 100, "0–100%."),
+        ],
+    )
+    session_idle_minutes = IntegerField(
+        "Log users out after this many idle minutes",
+        validators=[
+            InputRequired("Enter a whole number of minutes."),
+            NumberRange(1, 1440, "Between 1 and 1440 minutes."),
+        ],
+    )
+
+    def validate_follow_up_due_weeks(self, field):
+        minimum = self.follow_up_minimum_weeks.data
+        if minimum is not None and field.data is not None and field.data < minimum:
+            raise ValidationError("The due week cannot come before the minimum.")
+
+    def validate_band_high(self, field):
+        low = self.band_low.data
+        if low is not None and field.data is not None and field.data <= low:
+            raise ValidationError("The highest rate must be above the lowest.")

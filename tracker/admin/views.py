@@ -1,0 +1,142 @@
+"""Users, the clinic settings and the audit trail."""
+
+from datetime import UTC, date, datetime, time, timedelta
+
+import sqlalchemy as sa
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+
+from .. import audit
+from ..access import requires
+from ..auth.passwords import hash_password
+from ..extensions import db
+from ..models import AuditEvent, ClinicSetting, User
+from ..settings import ClinicSettings, clinic_settings
+from .forms import SettingsForm, UserCreateForm, UserUpdateForm
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.get("/users")
+@requires("administer")
+def users():
+    """Every account, active or not."""
+    accounts = db.session.scalars(sa.select(User).order_by(User.username))
+    return render_template("admin/users.html", users=accounts)
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@requires("administer")
+def create_user():
+    """Add a clinic account."""
+    form = UserCreateForm()
+    if form.validate_on_submit():
+        user = User(
+            username=form.username.data,
+            role=form.role.data,
+            password_hash=hash_password(form.password.data),
+        )
+        db.session.add(user)
+        db.session.flush()
+        audit.log_event("user_create", {"username": user.username, "role": user.role})
+        db.session.commit()
+        flash(f"User {user.username} added.", "success")
+        return redirect(url_for("admin.users"))
+    return render_template("admin/user_form.html", form=form, user=None)
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@requires("administer")
+def update_user(user_id: int):
+    """Change a user's role, deactivate them or reset their password."""
+    user = db.get_or_404(User, user_id)
+    form = UserUpdateForm(obj=user)
+    if form.validate_on_submit():
+        changes = {
+            key: [getattr(user, key), getattr(form, key).data]
+            for key in ("role", "active")
+            if getattr(user, key) != getattr(form, key).data
+        }
+        user.role, user.active = form.role.data, form.active.data
+        if form.password.data:
+            user.password_hash = hash_password(form.password.data)
+            changes["password"] = "reset"
+        if changes:
+            # A new role, a deactivation or a reset ends the user's sessions.
+            user.end_sessions()
+            audit.log_event("user_update", {"username": user.username, **changes})
+        db.session.commit()
+        flash(f"User {user.username} updated.", "success")
+        return redirect(url_for("admin.users"))
+    return render_template("admin/user_form.html", form=form, user=user)
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@requires("administer")
+def settings():
+    """The clinic's settings; the instance config gave the starting values."""
+    current = clinic_settings()
+    form = SettingsForm(
+        data={
+            **current.__dict__,
+            "band_low": round(current.band_low * 100, 1),
+            "band_high": round(current.band_high * 100, 1),
+        }
+        if request.method == "GET"
+        else None
+    )
+    if form.validate_on_submit():
+        chosen = ClinicSettings(
+            relief_criterion=form.relief_criterion.data,
+            benefit_definition=form.benefit_definition.data,
+            follow_up_minimum_weeks=form.follow_up_minimum_weeks.data,
+            follow_up_due_weeks=form.follow_up_due_weeks.data,
+            band_low=float(form.band_low.data) / 100,
+            band_high=float(form.band_high.data) / 100,
+            session_idle_minutes=form.session_idle_minutes.data,
+        )
+        old, new = current.as_config(), chosen.as_config()
+        changes = {
+            name: [old[name], new[name]] for name in new if old[name] != new[name]
+        }
+        for name in changes:
+            db.session.merge(ClinicSetting(name=name, value=new[name]))
+        if changes:
+            audit.log_event("settings_change", changes)
+        db.session.commit()
+        g.pop("clinic_settings", None)
+        flash("Settings saved." if changes else "Nothing changed.", "success")
+        return redirect(url_for("admin.settings"))
+    return render_template("admin/settings.html", form=form)
+
+
+@bp.get("/audit")
+@requires("review")
+def audit_trail():
+    """The audit trail, filtered by record, user and date."""
+    filters = {
+        key: request.args.get(key, "").strip()
+        for key in ("table", "record", "user", "since", "until")
+    }
+    query = sa.select(AuditEvent).order_by(AuditEvent.id.desc())
+    if filters["table"]:
+        query = query.where(AuditEvent.table_name == filters["table"])
+    if filters["record"].isdigit():
+        query = query.where(AuditEvent.record_id == int(filters["record"]))
+    if filters["user"]:
+        query = query.where(AuditEvent.username == filters["user"])
+    since, until = _start_of(filters["since"]), _start_of(filters["until"], 1)
+    if since:
+        query = query.where(AuditEvent.at >= since)
+    if until:
+        query = query.where(AuditEvent.at < until)
+    events = db.paginate(query, per_page=100, error_out=False)
+    return render_template("admin/audit.html", events=events, filters=filters)
+
+
+def _start_of(text: str, days_later: int = 0) -> datetime | None:
+    """Midnight UTC of an ISO date (plus some days), or None if not a date."""
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        return None
+    return datetime.combine(day + timedelta(days=days_later), time(), UTC)

@@ -1,0 +1,177 @@
+"""The audit trail: every change to a clinical record, in the same transaction.
+
+Modelled on 21 CFR Part 11 §11.10(e) and REDCap's data-change log. Session
+events catch every insert and update of a patient, trial or follow-up made
+through the ORM, so no screen, import or command can forget to audit; other
+events (logins, exports, settings) are logged explicitly with
+:func:`log_event`. A change to a saved record needs a reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import UTC, date, datetime
+
+import sqlalchemy as sa
+from flask import has_request_context
+from flask_login import current_user
+from sqlalchemy.orm import Session
+
+from .extensions import db
+from .models import AuditEvent, FollowUp, Patient, Trial, User
+
+AUDITED = (Patient, Trial, FollowUp)
+#: Bookkeeping columns that the audit row itself already records.
+UNAUDITED_COLUMNS = {"id", "created_at"}
+
+_command_user: ContextVar[User | None] = ContextVar("command_user", default=None)
+
+
+class ReasonRequired(ValueError):
+    """A saved record was changed without saying why."""
+
+
+@contextmanager
+def acting_as(user: User) -> Iterator[None]:
+    """Attribute changes made outside a request (commands) to ``user``."""
+    token = _command_user.set(user)
+    try:
+        yield
+    finally:
+        _command_user.reset(token)
+
+
+def actor() -> User | None:
+    """The user making the current change: the logged-in one or the command's."""
+    if has_request_context() and current_user.is_authenticated:
+        return current_user._get_current_object()
+    return _command_user.get()
+
+
+def give_reason(reason: str) -> None:
+    """The reason for the changes committed next in this session."""
+    db.session.info["audit_reason"] = reason
+
+
+def log_event(action: str, details: dict | None = None, user: User | None = None):
+    """Record something other than a record change: a login, an export..."""
+    user = user or actor()
+    db.session.add(
+        AuditEvent(
+            user_id=user.id if user else None,
+            username=user.username if user else None,
+            action=action,
+            changes=details or {},
+        )
+    )
+
+
+def _plain(value):
+    # Times in UTC without an offset: SQLite hands them back that way.
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    return value
+
+
+def _columns(record) -> list[str]:
+    return [
+        column.key
+        for column in sa.inspect(type(record)).column_attrs
+        if column.key not in UNAUDITED_COLUMNS
+    ]
+
+
+def _changes(record) -> dict[str, list]:
+    state = sa.inspect(record)
+    changes = {}
+    for key in _columns(record):
+        history = state.attrs[key].history
+        if history.has_changes():
+            old = history.deleted[0] if history.deleted else None
+            new = history.added[0] if history.added else None
+            if old != new:
+                changes[key] = [_plain(old), _plain(new)]
+    return changes
+
+
+@sa.event.listens_for(Session, "before_flush")
+def _stamp_new_records(session, flush_context, instances):
+    user = actor()
+    session.info["audit_user"] = user
+    for record in session.new:
+        if isinstance(record, AUDITED) and record.recorded_by_id is None and user:
+            record.recorded_by_id = user.id
+    for record in session.deleted:
+        if isinstance(record, AUDITED):
+            raise ValueError("clinical records are voided, never deleted")
+
+
+@sa.event.listens_for(Session, "after_flush")
+def _write_audit_rows(session, flush_context):
+    user = session.info.get("audit_user")
+    reason = session.info.get("audit_reason")
+    rows = []
+    for record in session.new:
+        if isinstance(record, AUDITED):
+            changes = {
+                key: [None, _plain(getattr(record, key))] for key in _columns(record)
+            }
+            rows.append(_row("create", record, changes, reason))
+    for record in session.dirty:
+        if not isinstance(record, AUDITED):
+            continue
+        changes = _changes(record)
+        if not changes:
+            continue
+        action = "void" if "voided_at" in changes else "update"
+        why = record.void_reason if action == "void" else reason
+        if not why:
+            raise ReasonRequired("a change to a saved record needs a reason")
+        rows.append(_row(action, record, changes, why))
+    for row in rows:
+        row["user_id"] = user.id if user else None
+        row["username"] = user.username if user else None
+    if rows:
+        session.connection().execute(AuditEvent.__table__.insert(), rows)
+
+
+def _row(action: str, record, changes: dict, reason: str | None) -> dict:
+    return {
+        "action": action,
+        "table_name": record.__tablename__,
+        "record_id": record.id,
+        "changes": changes,
+        "reason": reason,
+    }
+
+
+@sa.event.listens_for(Session, "after_commit")
+@sa.event.listens_for(Session, "after_rollback")
+def _forget_reason(session):
+    session.info.pop("audit_reason", None)
+
+
+def history(table_name: str, record_id: int) -> list[AuditEvent]:
+    """Every audit row of one record, oldest first."""
+    return list(
+        db.session.scalars(
+            sa.select(AuditEvent)
+            .where(
+                AuditEvent.table_name == table_name, AuditEvent.record_id == record_id
+            )
+            .order_by(AuditEvent.id)
+        )
+    )
+
+
+def versions(events: Iterable[AuditEvent]) -> list[dict]:
+    """Each version of a record, rebuilt from its audit rows alone."""
+    rebuilt, current = [], {}
+    for event in events:
+        current = current | {key: new for key, (_old, new) in event.changes.items()}
+        rebuilt.append(dict(current))
+    return rebuilt

@@ -1,0 +1,1 @@
+"""Logins, the first-run setup and password changes."""

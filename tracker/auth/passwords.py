@@ -1,0 +1,29 @@
+"""Password hashing with Argon2id at OWASP's minimum parameters or above."""
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+# OWASP Password Storage Cheat Sheet: Argon2id, 19 MiB, 2 iterations, 1 lane.
+hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
+#: Verified against when the name is unknown, so timing does not reveal names.
+_UNKNOWN_USER_HASH = hasher.hash("no such user")
+
+
+def hash_password(password: str) -> str:
+    """An Argon2id hash of ``password``; the password itself is never stored."""
+    return hasher.hash(password)
+
+
+def check_password(password_hash: str | None, password: str) -> bool:
+    """Whether ``password`` matches; unknown users take as long as known ones."""
+    try:
+        return hasher.verify(password_hash or _UNKNOWN_USER_HASH, password) and (
+            password_hash is not None
+        )
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def needs_rehash(password_hash: str) -> bool:
+    """Whether the hash was made with parameters weaker than today's."""
+    return hasher.check_needs_rehash(password_hash)
