@@ -5,14 +5,16 @@ import uuid
 
 import pytest
 import sqlalchemy as sa
+from conftest import PASSWORD
 from flask import request
 
-from tracker import create_app, serving
+from tracker import _ensure_instance_config, create_app, serving
+from tracker.auth.passwords import hash_password
 from tracker.extensions import db
+from tracker.models import User
 from tracker.schema import upgrade_database
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
-
 OUTAGE_MESSAGE = "The database cannot be reached just now."
 
 #: Nothing listens on port 1; a directory that does not exist holds no database.
@@ -22,7 +24,7 @@ DEAD_DATABASES = [
 ]
 
 
-def make_app(database_url, **config):
+def app_on(database_url, **config):
     return create_app(
         {
             "TESTING": True,
@@ -32,6 +34,13 @@ def make_app(database_url, **config):
         }
         | config
     )
+
+
+def log_in(client, username="therapist"):
+    response = client.post(
+        "/auth/login", data={"username": username, "password": PASSWORD}
+    )
+    assert response.status_code == 302
 
 
 def assert_outage_page(response):
@@ -44,7 +53,7 @@ def assert_outage_page(response):
     assert "OperationalError" not in response.text
 
 
-def test_healthz_reports_ok_and_nothing_else(app, client, records):
+def test_healthz_needs_no_login_and_shows_no_data(app, client, records):
     records.trial()
     response = client.get("/healthz")
     assert response.status_code == 200
@@ -54,40 +63,71 @@ def test_healthz_reports_ok_and_nothing_else(app, client, records):
 
 @pytest.mark.parametrize("database_url", DEAD_DATABASES)
 def test_unreachable_database_gives_503_not_a_traceback(database_url):
-    app = make_app(database_url)
-    client = app.test_client()
+    client = app_on(database_url).test_client()
 
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.get_json() == {"status": "unavailable", "database": "unreachable"}
 
-    assert_outage_page(client.get("/patients/"))
-    assert_outage_page(client.post("/patients/new", data={"code": "PF-0001"}))
+    assert_outage_page(client.get("/auth/login"))
+    assert_outage_page(
+        client.post("/auth/login", data={"username": "ada", "password": PASSWORD})
+    )
 
 
-def test_app_recovers_when_the_database_comes_back(tmp_path):
-    directory = tmp_path / "not-yet"
-    app = make_app(f"sqlite:///{directory / 'tracker.sqlite'}")
-    client = app.test_client()
-    assert_outage_page(client.get("/patients/"))
-    assert client.get("/healthz").status_code == 503
-
+def test_signed_in_user_gets_503_then_carries_on_when_the_database_is_back(
+    tmp_path,
+):
+    directory = tmp_path / "db"
     directory.mkdir()
+    app = app_on(f"sqlite:///{directory / 'tracker.sqlite'}")
     with app.app_context():
         upgrade_database()
-    assert client.get("/healthz").status_code == 200
+        password_hash = hash_password(PASSWORD)
+        db.session.add(
+            User(username="therapist", role="therapist", password_hash=password_hash)
+        )
+        db.session.commit()
+    client = app.test_client()
+    log_in(client)
     assert client.get("/patients/").status_code == 200
+
+    with app.app_context():
+        db.engine.dispose()
+    directory.rename(tmp_path / "gone")  # the database cannot be opened
+    response = client.get("/patients/")
+    assert_outage_page(response)
+    assert "Back to the patient list" in response.text  # the usual layout
+    assert_outage_page(client.post("/patients/new", data={"code": "PF-0001"}))
+    assert client.get("/healthz").status_code == 503
+
+    (tmp_path / "gone").rename(directory)
+    assert client.get("/healthz").status_code == 200
+    assert client.get("/patients/").status_code == 200  # still signed in
     with app.app_context():
         db.engine.dispose()
 
 
-def test_other_database_errors_stay_500(app, client, monkeypatch):
+def test_outage_page_falls_back_to_plain_html(app, client, monkeypatch):
+    """Should the page itself still need the database, a plain page is sent."""
+    from tracker import errors
+
+    def unreachable(*args):
+        raise sa.exc.OperationalError("SELECT 1", {}, Exception("gone"))
+
+    monkeypatch.setattr(errors, "_page", unreachable)
+    monkeypatch.setattr("tracker.auth.views.no_users_yet", unreachable)
+    assert_outage_page(client.get("/auth/login"))
+
+
+def test_other_database_errors_stay_500(auth, client, monkeypatch):
     """A bad statement is a bug, not an outage: the usual error page."""
     from tracker.patients import views
 
     def broken(*args, **kwargs):
         raise sa.exc.ProgrammingError("SELECT", {}, Exception("syntax error"))
 
+    auth.login()
     monkeypatch.setattr(views, "render_template", broken)
     response = client.get("/patients/")
     assert response.status_code == 500
@@ -98,12 +138,13 @@ def test_other_database_errors_stay_500(app, client, monkeypatch):
     not (TEST_DATABASE_URL or "").startswith("postgresql"),
     reason="needs TEST_DATABASE_URL on PostgreSQL",
 )
-def test_app_recovers_when_postgresql_drops_its_connections(database_url, records):
+def test_app_recovers_when_postgresql_drops_its_connections(database_url, users):
     """What a server restart does to the pool: every connection is cut."""
     name = f"tracker-test-{uuid.uuid4().hex[:12]}"
     url = sa.make_url(database_url).update_query_dict({"application_name": name})
-    app = make_app(url.render_as_string(hide_password=False))
+    app = app_on(url.render_as_string(hide_password=False))
     client = app.test_client()
+    log_in(client)
     assert client.get("/patients/").status_code == 200
 
     admin = sa.create_engine(TEST_DATABASE_URL)
@@ -127,7 +168,7 @@ def test_app_recovers_when_postgresql_drops_its_connections(database_url, record
 
 
 def test_postgresql_connections_time_out_quickly():
-    app = make_app("postgresql+psycopg://postgres@127.0.0.1:1/tracker")
+    app = app_on("postgresql+psycopg://postgres@127.0.0.1:1/tracker")
     options = app.config["SQLALCHEMY_ENGINE_OPTIONS"]
     assert options["connect_args"] == {"connect_timeout": serving.CONNECT_TIMEOUT}
     assert options["pool_pre_ping"] is True
@@ -144,6 +185,8 @@ def add_probe(app):
             "remote_addr": request.remote_addr,
         }
 
+    probe.public = True
+
 
 PROXY_HEADERS = {
     "X-Forwarded-Proto": "https",
@@ -152,10 +195,8 @@ PROXY_HEADERS = {
 }
 
 
-def test_behind_https_secures_cookies_and_trusts_the_proxy(database_url):
-    app = make_app(database_url, BEHIND_HTTPS=True, WTF_CSRF_ENABLED=True)
-    with app.app_context():
-        upgrade_database()
+def test_behind_https_secures_cookies_and_trusts_the_proxy(make_app, users):
+    app = make_app(BEHIND_HTTPS=True, WTF_CSRF_ENABLED=True)
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["REMEMBER_COOKIE_SECURE"] is True
     assert app.config["PREFERRED_URL_SCHEME"] == "https"
@@ -167,34 +208,28 @@ def test_behind_https_secures_cookies_and_trusts_the_proxy(database_url):
         "host": "tracker.clinic.example",
         "remote_addr": "203.0.113.7",
     }
-    # The form's CSRF token is kept in the session, so the page sets its cookie.
-    response = client.get("/patients/new", headers=PROXY_HEADERS)
+    # The login form's CSRF token is kept in the session, which sets its cookie.
+    response = client.get("/auth/login", headers=PROXY_HEADERS)
     cookie = response.headers["Set-Cookie"]
     assert "Secure" in cookie
     assert "HttpOnly" in cookie
     assert "SameSite=Lax" in cookie
-    with app.app_context():
-        db.engine.dispose()
 
 
 def test_without_the_switch_cookies_are_not_secure_and_proxies_not_trusted(
-    database_url,
+    make_app, users
 ):
-    app = make_app(database_url, WTF_CSRF_ENABLED=True)
-    with app.app_context():
-        upgrade_database()
+    app = make_app(WTF_CSRF_ENABLED=True)
     add_probe(app)
     client = app.test_client()
 
     seen = client.get("/probe", headers=PROXY_HEADERS).get_json()
     assert seen["scheme"] == "http"
     assert seen["remote_addr"] != "203.0.113.7"
-    cookie = client.get("/patients/new").headers["Set-Cookie"]
+    cookie = client.get("/auth/login").headers["Set-Cookie"]
     assert "Secure" not in cookie
     assert "HttpOnly" in cookie
     assert "SameSite=Lax" in cookie
-    with app.app_context():
-        db.engine.dispose()
 
 
 @pytest.mark.parametrize(
@@ -214,8 +249,6 @@ def test_behind_https_environment_values(value, expected):
 
 
 def test_instance_config_is_written_once_and_whole(tmp_path):
-    from tracker import _ensure_instance_config
-
     path = tmp_path / "config.py"
     _ensure_instance_config(path)
     first = path.read_text()
@@ -230,8 +263,6 @@ def test_a_worker_starting_at_the_same_moment_keeps_the_first_key(
     tmp_path, monkeypatch
 ):
     """Two workers on a fresh instance: the slower one must not replace the key."""
-    from tracker import _ensure_instance_config
-
     path = tmp_path / "config.py"
     link = os.link
 

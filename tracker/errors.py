@@ -1,7 +1,7 @@
 """Error pages: a clinic user sees a plain page in the layout, never a traceback."""
 
 import sqlalchemy as sa
-from flask import Flask, render_template
+from flask import Flask, g, render_template
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -24,6 +24,22 @@ def _page(code: int, message: str):
     ), code
 
 
+UNREACHABLE = (
+    "The database cannot be reached just now. Please try again in a minute; "
+    "nothing you saw as saved has been lost."
+)
+
+
+def _discard_transaction() -> None:
+    """Roll back what the request had begun; a lost connection is just dropped."""
+    from .extensions import db
+
+    try:
+        db.session.rollback()
+    except sa.exc.SQLAlchemyError:
+        pass  # the session is removed at the end of the request anyway
+
+
 def register(app: Flask) -> None:
     """Route every HTTP error and every unexpected exception to an error page."""
 
@@ -44,17 +60,22 @@ def register(app: Flask) -> None:
         if not database_unreachable(error):
             return server_error(error)
         app.logger.error("Database unreachable: %s", error.orig)
-        from .extensions import db
+        _discard_transaction()
+        # Nothing on this page may need the database: not the signed-in user
+        # (shown as signed out, for this page only) nor the admins' settings.
+        from .extensions import login_manager
+        from .settings import ClinicSettings
 
+        g._login_user = login_manager.anonymous_user()
+        g.clinic_settings = ClinicSettings.from_config(app.config)
         try:
-            db.session.rollback()
-        except sa.exc.SQLAlchemyError:
-            pass  # the connection is gone; the session is discarded at teardown
-        response, code = _page(
-            503,
-            "The database cannot be reached just now. Please try again in a "
-            "minute; nothing you saw as saved has been lost.",
-        )
+            response, code = _page(503, UNREACHABLE)
+        except sa.exc.SQLAlchemyError:  # a page part that still needs it
+            _discard_transaction()
+            response, code = (
+                f"<!doctype html><h1>Service unavailable</h1><p>{UNREACHABLE}",
+                503,
+            )
         return response, code, {"Retry-After": "60"}
 
     @app.errorhandler(Exception)
