@@ -10,6 +10,7 @@ from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
+from accounts import PASSWORD
 
 from tracker import create_app
 from tracker.auth.passwords import hash_password
@@ -57,7 +58,6 @@ def app(database_url):
         db.engine.dispose()
 
 
-PASSWORD = "correct horse battery"
 ROLES = ("therapist", "reviewer", "admin")
 
 

@@ -4,8 +4,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
+from accounts import PASSWORD
 from argon2 import PasswordHasher
-from conftest import PASSWORD
 
 from tracker.extensions import db
 from tracker.models import AuditEvent, Patient, User
@@ -233,9 +233,13 @@ def test_a_script_in_a_note_is_shown_as_text(auth, client, records):
     assert "&lt;script&gt;alert" in page
 
 
-def test_a_server_error_is_a_plain_page(app, auth, client):
+def test_a_server_error_is_a_plain_page_and_logs_no_clinical_data(
+    app, auth, client, caplog
+):
+    code = "-".join(["PF", "0042"])
+
     def explode():
-        raise RuntimeError("secret detail PF-0042")
+        raise RuntimeError(f"secret detail {code}")
 
     explode.required_permission = "read"
     app.add_url_rule("/explode", view_func=explode)
@@ -245,3 +249,6 @@ def test_a_server_error_is_a_plain_page(app, auth, client):
     assert "secret detail" not in response.text
     assert "Traceback" not in response.text
     assert app.debug is False
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "Unhandled RuntimeError in GET explode" in logged
+    assert "PF-0042" not in logged

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from accounts import PASSWORD
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from conftest import PASSWORD
 
 from tracker.extensions import db
 from tracker.models import Patient, Trial

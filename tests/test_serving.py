@@ -5,7 +5,7 @@ import uuid
 
 import pytest
 import sqlalchemy as sa
-from conftest import PASSWORD
+from accounts import PASSWORD
 from flask import request
 
 from tracker import _ensure_instance_config, create_app, serving

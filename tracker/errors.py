@@ -1,7 +1,9 @@
 """Error pages: a clinic user sees a plain page in the layout, never a traceback."""
 
+import traceback
+
 import sqlalchemy as sa
-from flask import Flask, g, render_template
+from flask import Flask, g, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -80,7 +82,14 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def server_error(error):
-        app.logger.exception("Unhandled error")
+        # The message may quote clinical values; log where, never what.
+        app.logger.error(
+            "Unhandled %s in %s %s\n%s",
+            type(error).__name__,
+            request.method,
+            request.endpoint,
+            "".join(traceback.format_tb(error.__traceback__)),
+        )
         from .extensions import db
 
         db.session.rollback()

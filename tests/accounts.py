@@ -1,0 +1,3 @@
+"""The password every test account shares (imported by tests and helpers)."""
+
+PASSWORD = "correct horse battery"

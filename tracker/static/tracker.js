@@ -1,0 +1,7 @@
+// After a refused form, take the user straight to the first field to correct.
+document.addEventListener("DOMContentLoaded", () => {
+  const firstError = document.querySelector("form [aria-invalid='true']");
+  if (firstError) {
+    firstError.focus();
+  }
+});
