@@ -120,6 +120,25 @@ def test_outage_page_falls_back_to_plain_html(app, client, monkeypatch):
     assert_outage_page(client.get("/auth/login"))
 
 
+def test_outage_is_logged_by_type_and_place_only(auth, client, monkeypatch, caplog):
+    from tracker.patients import views
+
+    code = "-".join(["PF", "0042"])
+
+    class DriverError(Exception):
+        pass
+
+    def lost(*args, **kwargs):
+        raise sa.exc.OperationalError("SELECT", {}, DriverError(f"lost at {code}"))
+
+    auth.login()
+    monkeypatch.setattr(views, "render_template", lost)
+    assert_outage_page(client.get("/patients/"))
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "Database unreachable: DriverError in GET patients.index" in logged
+    assert code not in logged
+
+
 def test_other_database_errors_stay_500(auth, client, monkeypatch):
     """A bad statement is a bug, not an outage: the usual error page."""
     from tracker.patients import views

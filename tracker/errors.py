@@ -61,7 +61,13 @@ def register(app: Flask) -> None:
     def database_error(error):
         if not database_unreachable(error):
             return server_error(error)
-        app.logger.error("Database unreachable: %s", error.orig)
+        # Like any error message, the driver's may quote values: log the type.
+        app.logger.error(
+            "Database unreachable: %s in %s %s",
+            type(error.orig).__name__,
+            request.method,
+            request.endpoint,
+        )
         _discard_transaction()
         # Nothing on this page may need the database: not the signed-in user
         # (shown as signed out, for this page only) nor the admins' settings.

@@ -19,7 +19,8 @@ def healthz():
             connection.execute(sa.text("SELECT 1"))
     except sa.exc.SQLAlchemyError as error:
         current_app.logger.warning(
-            "Health check: database unreachable: %s", getattr(error, "orig", error)
+            "Health check: database unreachable: %s",
+            type(getattr(error, "orig", error)).__name__,
         )
         return {"status": "unavailable", "database": "unreachable"}, 503
     return {"status": "ok", "database": "ok"}
