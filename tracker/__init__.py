@@ -7,7 +7,7 @@ from pathlib import Path
 
 from flask import Flask, redirect, request, url_for
 
-from . import database
+from . import database, serving
 from .extensions import bootstrap, csrf, db, login_manager, migrate
 from .settings import DEFAULTS, ClinicSettings
 
@@ -39,8 +39,13 @@ def create_app(test_config=None):
             )
         if os.environ.get("SECRET_KEY"):
             app.config["SECRET_KEY"] = os.environ["SECRET_KEY"]
+        if os.environ.get("TRACKER_BEHIND_HTTPS"):
+            app.config["BEHIND_HTTPS"] = serving.behind_https(
+                os.environ["TRACKER_BEHIND_HTTPS"]
+            )
     else:
         app.config.from_mapping(test_config)
+    serving.configure(app)  # HTTPS switch, cookie flags, database timeout
     ClinicSettings.from_config(app.config)  # refuse to start on a bad setting
 
     app.jinja_env.add_extension("jinja2.ext.do")
@@ -66,16 +71,27 @@ def database_uri(url: str) -> str:
 
 
 def _ensure_instance_config(path: Path) -> None:
-    """Write a config with a random secret key on first start."""
+    """Write a config with a random secret key on first start.
+
+    The file is written aside and linked into place, so server workers that
+    start together never read it half-written and all get the same key.
+    """
     if path.exists():
         return
-    path.write_text(
+    draft = path.with_name(f".config.py.{os.getpid()}.tmp")
+    os.close(os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))
+    draft.write_text(
         "# Written on first start; keep this file private and out of version control.\n"
         f"SECRET_KEY = {secrets.token_hex(32)!r}\n"
         "# Clinic settings (see README.md):\n"
         + "".join(f"# {name} = {value!r}\n" for name, value in DEFAULTS.items())
     )
-    path.chmod(0o600)
+    try:
+        os.link(draft, path)
+    except FileExistsError:
+        pass  # another worker was first: its key is the one in use
+    finally:
+        draft.unlink()
 
 
 def register_extensions(app: Flask) -> None:
@@ -131,6 +147,10 @@ def register_blueprints(app: Flask) -> None:
     def index():
         """The patient list is the therapist's home page."""
         return redirect(url_for("patients.index"))
+
+    from .health import bp as health
+
+    app.register_blueprint(health)
 
 
 def register_errorhandlers(app: Flask) -> None:
