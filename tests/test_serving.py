@@ -233,6 +233,7 @@ def test_behind_https_secures_cookies_and_trusts_the_proxy(make_app, users):
     assert "Secure" in cookie
     assert "HttpOnly" in cookie
     assert "SameSite=Lax" in cookie
+    assert response.headers["Strict-Transport-Security"] == "max-age=31536000"
 
 
 def test_without_the_switch_cookies_are_not_secure_and_proxies_not_trusted(
@@ -245,8 +246,10 @@ def test_without_the_switch_cookies_are_not_secure_and_proxies_not_trusted(
     seen = client.get("/probe", headers=PROXY_HEADERS).get_json()
     assert seen["scheme"] == "http"
     assert seen["remote_addr"] != "203.0.113.7"
-    cookie = client.get("/auth/login").headers["Set-Cookie"]
+    response = client.get("/auth/login")
+    cookie = response.headers["Set-Cookie"]
     assert "Secure" not in cookie
+    assert "Strict-Transport-Security" not in response.headers
     assert "HttpOnly" in cookie
     assert "SameSite=Lax" in cookie
 

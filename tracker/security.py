@@ -36,4 +36,6 @@ def register(app: Flask) -> None:
         headers["X-Frame-Options"] = "DENY"
         headers["Referrer-Policy"] = "same-origin"
         headers.setdefault("Cache-Control", "no-store")
+        if app.config.get("BEHIND_HTTPS"):
+            headers["Strict-Transport-Security"] = "max-age=31536000"
         return response
