@@ -1,0 +1,1 @@
+"""Benchmarks run by hand, each beside a baseline; never timed in the tests."""
