@@ -33,7 +33,9 @@ def _layout(figure: go.Figure, title: str, **layout) -> go.Figure:
         "margin": {"l": 60, "r": 20, "t": 50, "b": 50},
         "height": 360,
         "legend": {"orientation": "h", "y": -0.2},
-        "template": "plotly_white",
+        # Plain colours rather than the plotly_white template: a tenth of the time.
+        "plot_bgcolor": "white",
+        "yaxis_gridcolor": "#e5e5e5",
     }
     figure.update_layout(title=title, **(defaults | layout))
     return figure

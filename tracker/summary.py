@@ -18,6 +18,7 @@ from .frames import trials_frame
 from .settings import ClinicSettings, clinic_settings
 
 RATES = ("immediate_relief", "long_term_benefit")
+BAND_KEYS = ("band", "p_in_band", "p_value_vs_low", "p_value_vs_high")
 #: The settings a summary depends on, under the names the JSON gives them.
 SETTINGS = (
     "relief_criterion",
@@ -89,26 +90,33 @@ def summary(
     return summarise(trials, settings, filters.unit_value)
 
 
-def rate_row(row: dict, settings: ClinicSettings) -> dict:
-    """One row of :func:`analysis.response_rates` with both rates against the band."""
+def rate_row(row: dict, settings: ClinicSettings, judged: tuple = RATES) -> dict:
+    """One row of :func:`analysis.response_rates` with the ``judged`` rates banded.
+
+    The other rates get None for the band figures (tables that show one verdict).
+    """
     return {
         "trials": int(row["trials"]),
         "patients": int(row["patients"]),
         "assessable": int(row["assessable"]),
-        **{rate: rate_dict(row, rate, settings) for rate in RATES},
+        **{rate: rate_dict(row, rate, settings, rate in judged) for rate in RATES},
     }
 
 
-def rate_dict(row: dict, rate: str, settings: ClinicSettings) -> dict:
-    """A rate with its intervals and its verdict against the reference band."""
+def rate_dict(row: dict, rate: str, settings: ClinicSettings, judge=True) -> dict:
+    """A rate with its intervals and, if ``judge``, its verdict against the band."""
     count, n = int(row[f"{rate}_count"]), int(row[f"{rate}_n"])
-    band = analysis.against_band(count, n, settings.band_low, settings.band_high)
-    return {
+    figures = {
         "count": count,
         "n": n,
         "rate": _number(row[f"{rate}_rate"]),
         "wilson": _interval(row, f"{rate}_wilson"),
         "exact": _interval(row, f"{rate}_exact"),
+    }
+    if not judge:
+        return figures | dict.fromkeys(BAND_KEYS)
+    band = analysis.against_band(count, n, settings.band_low, settings.band_high)
+    return figures | {
         "band": band.verdict,
         "p_in_band": band.p_in_band,
         "p_value_vs_low": band.p_value_vs_low,

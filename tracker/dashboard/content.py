@@ -116,7 +116,9 @@ def _labelled(
     args = None
     if link_by and not missing:
         args = base_args | {link_by: value}
-    return {"label": label, "args": args} | rate_row(row, settings)
+    # The tables show one verdict: long-term benefit, the rate the band describes.
+    judged = ("long_term_benefit",)
+    return {"label": label, "args": args} | rate_row(row, settings, judged)
 
 
 def _month_args(month: str, filters: TrialFilterForm) -> dict[str, str]:
