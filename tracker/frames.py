@@ -38,6 +38,7 @@ DETAIL_COLUMNS = ("activity", "product", "therapist", "outcome_pain")
 
 EPOCH = date(1970, 1, 1)
 NONE = -1
+CHUNK_ROWS = 50_000
 
 
 def trials_frame(
@@ -56,12 +57,16 @@ def trials_frame(
     """
     settings = settings or clinic_settings()
     query = trials_query(filters, settings, detail)
+    names = [column.name for column in query.selected_columns]
     # The session's own connection: the same transaction as the settings read.
     result = db.session.connection().execute(query)
     # Straight from the DB-API cursor: SQLAlchemy rows would double the time.
-    rows = result.cursor.fetchall()
+    # In chunks, so a million rows never sit in memory as Python tuples.
+    chunks = [_columns([], names)]
+    while rows := result.cursor.fetchmany(CHUNK_ROWS):
+        chunks.append(_columns(rows, names))
     result.close()
-    columns = _columns(rows, [c.name for c in query.selected_columns])
+    columns = {name: np.concatenate([c[name] for c in chunks]) for name in names}
     return _one_row_per_trial(columns, settings, detail)
 
 
@@ -112,9 +117,12 @@ def _code(column, values) -> sa.Case:
 
 def _columns(rows: list[tuple], names: list[str]) -> dict[str, np.ndarray]:
     """The cursor's rows as one array per column (text as objects)."""
-    if not rows:
-        return {name: np.array([], dtype="int64") for name in names}
     text = {"product", "therapist"}
+    if not rows:
+        return {
+            name: np.array([], dtype=object if name in text else "int64")
+            for name in names
+        }
     if not text & set(names):
         table = np.array(rows, dtype="int64")
         return {name: table[:, i] for i, name in enumerate(names)}
