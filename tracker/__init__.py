@@ -136,10 +136,11 @@ def register_blueprints(app: Flask) -> None:
     from .access import requires
     from .admin.views import bp as admin
     from .auth.views import bp as auth
+    from .dashboard.views import bp as dashboard
     from .patients.views import bp as patients
     from .trials.views import bp as trials
 
-    for blueprint in (auth, admin, patients, trials):
+    for blueprint in (auth, admin, patients, trials, dashboard):
         app.register_blueprint(blueprint)
 
     @app.get("/")

@@ -25,7 +25,7 @@ RECORD_TABLES = (Patient, Trial, FollowUp)
 
 def register(app: Flask) -> None:
     """Add the commands to the app's command line."""
-    for command in (init_db, backup, demo_data, create_user):
+    for command in (init_db, backup, demo_data, create_user, report):
         app.cli.add_command(command)
 
 
@@ -212,3 +212,38 @@ def make_demo_patient(rng: random.Random, number: int) -> Patient:
             )
         )
     return patient
+
+
+@click.command("report")
+@with_appcontext
+@click.option("--json", "as_json", is_flag=True, help="The JSON of GET /api/summary.")
+@click.option("--since", help="First trial date (YYYY-MM-DD).")
+@click.option("--until", help="Last trial date (YYYY-MM-DD).")
+@click.option("--intervention", help="insole, taping or brace.")
+@click.option("--activity", help="One of the provoking activities, e.g. stairs_down.")
+@click.option("--therapist", help="The user name that recorded the trials.")
+@click.option("--unit", help="patient (default) or trial.")
+def report(as_json: bool, **options):
+    """Print the dashboard's numbers: rates per aid against the band, the rule check."""
+    import json
+
+    from werkzeug.datastructures import MultiDict
+
+    from . import database
+    from .filters import TrialFilterForm
+    from .summary import report_lines, summary
+
+    database.write_intent.set(False)
+    given = MultiDict({name: value for name, value in options.items() if value})
+    filters = TrialFilterForm.from_args(given)
+    if filters.errors:
+        problems = "; ".join(
+            f"--{name}: {' '.join(messages)}"
+            for name, messages in filters.errors.items()
+        )
+        raise click.UsageError(f"Invalid filters: {problems}")
+    result = summary(filters)
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), indent=2))
+    else:
+        click.echo("\n".join(report_lines(result)))

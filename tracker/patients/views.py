@@ -3,7 +3,7 @@
 import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
-from .. import audit
+from .. import audit, charts
 from ..access import requires
 from ..extensions import db
 from ..forms import VoidForm
@@ -45,7 +45,10 @@ def create():
 def detail(patient_id: int):
     """A patient with every trial, its verdict and its follow-ups."""
     patient = db.get_or_404(Patient, patient_id)
-    return render_template("patients/detail.html", patient=patient)
+    pain_chart = charts.to_json(charts.patient_pain_figure(patient))
+    return render_template(
+        "patients/detail.html", patient=patient, pain_chart=pain_chart
+    )
 
 
 @bp.route("/<int:patient_id>/edit", methods=["GET", "POST"])

@@ -1,0 +1,167 @@
+"""The dashboard page, its charts, plotly.js served locally, the patient chart."""
+
+import json
+import re
+from datetime import date, timedelta
+from html import unescape
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from tracker.charts import rates_figure
+from tracker.models import Trial
+
+SCRIPT = re.compile(r"<script\b([^>]*)>", re.IGNORECASE)
+
+
+@pytest.fixture
+def clinic(records):
+    """A few patients with trials of each aid, most followed up."""
+    today = date.today()
+    for number in range(24):
+        patient = records.patient()
+        trial = records.trial(
+            patient,
+            intervention=("insole", "taping", "brace")[number % 3],
+            activity=("stairs_down", "running")[number % 2],
+            product=("medial wedge", "sleeve")[number % 2],
+            pain_without=5 + number % 4,
+            pain_with=2 + number % 5,
+            trial_date=today - timedelta(days=100 + 20 * number),
+        )
+        if number % 4:
+            rating = "markedly_improved" if number % 3 == 1 else "same"
+            records.follow_up(trial, weeks=12, global_rating=rating)
+    return records
+
+
+def figures(page: str) -> dict[str, dict]:
+    """The figures on a page, by chart id, as charts.js will draw them."""
+    return {
+        name: json.loads(unescape(data))
+        for name, data in re.findall(
+            r'id="chart-([a-z_-]+)"[^>]*data-figure="([^"]*)"', page
+        )
+    }
+
+
+def assert_scripts_are_local_and_allowed(page: str) -> None:
+    for attributes in SCRIPT.findall(page):
+        source = re.search(r'src="([^"]*)"', attributes)
+        if source:
+            assert source.group(1).startswith("/"), source.group(1)
+            assert not source.group(1).startswith("//"), source.group(1)
+        else:
+            assert "nonce=" in attributes, attributes
+    assert "cdn" not in page.lower()
+    assert not re.search(r'(src|href)="https?://', page)
+
+
+def test_dashboard_shows_each_chart_with_plotly_served_by_the_app(client, auth, clinic):
+    auth.login("reviewer")
+    response = client.get("/dashboard/")
+    assert response.status_code == 200
+    page = response.text
+    drawn = figures(page)
+    assert set(drawn) == {"rates", "rule", "pain_change", "months"}
+    assert [trace["type"] for trace in drawn["rates"]["data"]] == ["bar", "bar"]
+    assert drawn["rates"]["data"][0]["error_y"]["arrayminus"]
+    assert drawn["rates"]["layout"]["shapes"][0]["y0"] == 0.25
+    assert_scripts_are_local_and_allowed(page)
+    plotly_url = re.search(r'<script src="(/[^"]*plotly[^"]*)"', page).group(1)
+    library = client.get(plotly_url)
+    assert library.status_code == 200
+    assert library.mimetype == "text/javascript"
+    assert library.cache_control.max_age >= 30 * 24 * 3600
+    assert b"plotly" in library.data[:2000].lower()
+    library.close()
+
+
+def test_dashboard_states_the_counting_unit_and_its_counts(client, auth, clinic):
+    auth.login("admin")
+    page = client.get("/dashboard/").text
+    assert "each patient counts once per aid" in page
+    assert re.search(r">24</a> trials from 24 patients", page)
+    page = client.get("/dashboard/?unit=trial").text
+    assert "every assessable trial counts" in page
+    assert 'value="trial" selected' in page or 'selected value="trial"' in page
+
+
+def test_every_number_links_to_the_trials_behind_it(client, auth, clinic):
+    auth.login("reviewer")
+    page = client.get("/dashboard/?activity=running").text
+    numbers = page[page.index('id="counting-unit"') :]
+    links = re.findall(r'href="(/trials/[^"]*)"', numbers)
+    queries = [parse_qs(urlsplit(unescape(link)).query) for link in links]
+    assert all(query.get("activity") == ["running"] for query in queries), links
+    assert {"intervention": ["insole"], "activity": ["running"]} in queries
+    taping = client.get("/trials/?intervention=taping&activity=running").text
+    assert taping.count("<tr>") - 1 == 4
+
+
+def test_every_chart_has_a_text_or_table_equivalent(client, auth, clinic):
+    auth.login("reviewer")
+    page = client.get("/dashboard/").text
+    for chart in re.findall(r'<div class="dashboard-chart"[^>]*>', page):
+        assert 'role="img"' in chart
+        assert "aria-label=" in chart
+    assert "Of patients who felt relief at once" in page
+    assert page.count("<table") >= 7
+
+
+def test_dashboard_with_no_trials_is_a_friendly_page(client, auth):
+    auth.login("reviewer")
+    response = client.get("/dashboard/")
+    assert response.status_code == 200
+    assert "No trials to count yet" in response.text
+    assert "data-figure" not in response.text
+
+
+def test_dashboard_explains_bad_filters(client, auth, clinic):
+    auth.login("reviewer")
+    response = client.get("/dashboard/?since=2025-02-30&intervention=crutches")
+    assert response.status_code == 200
+    assert "need correcting" in response.text
+    assert "Not a valid date value" in response.text
+    assert "data-figure" not in response.text
+
+
+@pytest.mark.parametrize(
+    ("role", "status"), [("therapist", 403), ("reviewer", 200), ("admin", 200)]
+)
+def test_dashboard_is_for_reviewers_and_admins(client, auth, role, status):
+    auth.login(role)
+    assert client.get("/dashboard/").status_code == status
+    nav = client.get("/patients/").text
+    assert ('href="/dashboard/"' in nav) is (status == 200)
+
+
+def test_patient_page_charts_pain_per_trial_and_follow_up(client, auth, records):
+    patient = records.patient()
+    trial = records.trial(patient, pain_without=7, pain_with=3)
+    records.follow_up(trial, weeks=6, pain=4)
+    records.follow_up(trial, weeks=12, pain=2)
+    auth.login("therapist")
+    page = client.get(f"/patients/{patient}").text
+    (trace,) = figures(page)["patient-pain"]["data"]
+    assert trace["y"] == [7, 3, 4, 2]
+    assert_scripts_are_local_and_allowed(page)
+
+
+def test_rates_figure_bars_carry_the_wilson_interval(app, clinic):
+    from werkzeug.datastructures import MultiDict
+
+    from tracker.filters import TrialFilterForm
+    from tracker.summary import summary
+
+    with app.test_request_context():
+        result = summary(TrialFilterForm.from_args(MultiDict()))
+    figure = rates_figure(result)
+    benefit = figure.data[0]
+    group = result.groups[0]["long_term_benefit"]
+    assert benefit.y[0] == pytest.approx(group["rate"])
+    assert benefit.y[0] + benefit.error_y.array[0] == pytest.approx(group["wilson"][1])
+    assert benefit.y[0] - benefit.error_y.arrayminus[0] == pytest.approx(
+        group["wilson"][0]
+    )
+    assert clinic.count(Trial) == 24

@@ -1,0 +1,1 @@
+"""The clinic dashboard, its JSON twin and the chart library it needs."""

@@ -1,0 +1,163 @@
+"""Everything the dashboard page shows, computed from one trials frame."""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import date
+
+import pandas as pd
+
+import analysis
+
+from .. import charts
+from ..filters import TrialFilterForm
+from ..frames import trials_frame
+from ..models import ACTIVITIES, INTERVENTIONS
+from ..settings import ClinicSettings, clinic_settings
+from ..summary import Summary, rate_row, rule_in_words, summarise
+
+#: The tables below the charts: grouping, heading, and the filter a row links by.
+TABLES = (
+    ("activity", "By activity", "activity"),
+    ("product", "By product", None),
+    ("therapist", "By therapist", "therapist"),
+)
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    """The summary, the tables by activity, product, therapist and month, the charts."""
+
+    summary: Summary
+    aids: list[dict]
+    tables: list[tuple[str, str, list[dict]]]
+    months: list[dict]
+    pain_change: list[dict]
+    rule_words: list[str]
+    figures: dict[str, str]
+
+
+def dashboard_content(
+    filters: TrialFilterForm, settings: ClinicSettings | None = None
+) -> Dashboard | None:
+    """The dashboard for the trials matching ``filters``; None when there are none."""
+    settings = settings or clinic_settings()
+    trials = trials_frame(filters, settings)
+    if trials.empty:
+        return None
+    unit = filters.unit_value
+    result = summarise(trials, settings, unit)
+    options = {
+        "unit": unit,
+        "criterion": settings.relief_criterion,
+        "benefit_definition": settings.benefit_definition,
+    }
+    base_args = filters.as_args()
+    tables = []
+    for by, heading, link_by in TABLES:
+        rows = analysis.response_rates(trials, by=by, **options)
+        tables.append(
+            (
+                by,
+                heading,
+                [
+                    _labelled(row, by, settings, base_args, link_by)
+                    for row in rows.to_dict("records")
+                ],
+            )
+        )
+    months = [
+        _labelled(row, "month", settings, base_args, None)
+        | {"args": base_args | _month_args(row["month"], filters)}
+        for row in analysis.response_rates(trials, by="month", **options).to_dict(
+            "records"
+        )
+    ]
+    pain_change = [
+        group | {"args": base_args | {"intervention": group["intervention"]}}
+        for group in pain_changes(trials)
+    ]
+    aids = [
+        group
+        | {
+            "label": INTERVENTIONS[group["intervention"]],
+            "args": base_args | {"intervention": group["intervention"]},
+        }
+        for group in result.groups
+    ]
+    aids.append(result.overall | {"label": "All aids", "args": base_args})
+    return Dashboard(
+        summary=result,
+        aids=aids,
+        tables=tables,
+        months=months,
+        pain_change=pain_change,
+        rule_words=rule_in_words(result.rule, settings),
+        figures={
+            "rates": charts.to_json(charts.rates_figure(result)),
+            "rule": charts.to_json(charts.rule_figure(result.rule, settings)),
+            "pain_change": charts.to_json(charts.pain_change_figure(pain_change)),
+            "months": charts.to_json(charts.months_figure(months)),
+        },
+    )
+
+
+def _labelled(
+    row: dict, by: str, settings: ClinicSettings, base_args: dict, link_by
+) -> dict:
+    """A rates row with a label for people and the filters of its trials list."""
+    value = row[by]
+    missing = value is None or (isinstance(value, float) and pd.isna(value))
+    if by == "activity" and not missing:
+        label = ACTIVITIES.get(value, value)
+    else:
+        label = "Not recorded" if missing else str(value)
+    args = None
+    if link_by and not missing:
+        args = base_args | {link_by: value}
+    # The tables show one verdict: long-term benefit, the rate the band describes.
+    judged = ("long_term_benefit",)
+    return {"label": label, "args": args} | rate_row(row, settings, judged)
+
+
+def _month_args(month: str, filters: TrialFilterForm) -> dict[str, str]:
+    """The month's first and last day, kept inside the date filters."""
+    year, number = (int(part) for part in month.split("-"))
+    first = date(year, number, 1)
+    last = date(year, number, calendar.monthrange(year, number)[1])
+    if filters.since.data and filters.since.data > first:
+        first = filters.since.data
+    if filters.until.data and filters.until.data < last:
+        last = filters.until.data
+    return {"since": first.isoformat(), "until": last.isoformat()}
+
+
+def pain_changes(trials: pd.DataFrame) -> list[dict]:
+    """Per aid: how many trials dropped by each number of points, and the quartiles."""
+    change = trials["pain_without"] - trials["pain_with"]
+    groups = []
+    for intervention in INTERVENTIONS:
+        mine = trials["intervention"] == intervention
+        values = change[mine]
+        counts = values.value_counts().sort_index()
+        groups.append(
+            {
+                "intervention": intervention,
+                "label": INTERVENTIONS[intervention],
+                "trials": int(mine.sum()),
+                "mean_without": _mean(trials.loc[mine, "pain_without"]),
+                "mean_with": _mean(trials.loc[mine, "pain_with"]),
+                "quartiles": (
+                    [float(q) for q in values.quantile([0.25, 0.5, 0.75])]
+                    if len(values)
+                    else None
+                ),
+                "counts": {int(k): int(v) for k, v in counts.items()},
+            }
+        )
+    return groups
+
+
+def _mean(values: pd.Series) -> float | None:
+    return float(values.mean()) if len(values) else None

@@ -1,0 +1,46 @@
+"""The dashboard for reviewers, /api/summary, and plotly.js served locally."""
+
+from pathlib import Path
+
+import plotly
+from flask import Blueprint, jsonify, render_template, request, send_file
+
+from ..access import requires
+from ..filters import TrialFilterForm
+from ..summary import summary
+from .content import dashboard_content
+
+bp = Blueprint("dashboard", __name__)
+
+#: plotly.js from the installed plotly package: no CDN, the clinic may be offline.
+PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+PLOTLY_VERSION = plotly.__version__
+YEAR = 365 * 24 * 3600
+
+
+@bp.get("/dashboard/")
+@requires("review")
+def index():
+    """Rates per aid against the band, the rule check, and the tables behind them."""
+    filters = TrialFilterForm.from_args(request.args)
+    content = dashboard_content(filters) if not filters.errors else None
+    return render_template("dashboard/index.html", filters=filters, content=content)
+
+
+@bp.get("/api/summary")
+@requires("review")
+def summary_json():
+    """The dashboard's numbers as JSON, the same as ``flask report --json``."""
+    filters = TrialFilterForm.from_args(request.args)
+    if filters.errors:
+        return jsonify(errors=filters.errors), 400
+    return jsonify(summary(filters).to_dict())
+
+
+@bp.get(f"/dashboard/plotly-{PLOTLY_VERSION}.min.js")
+@requires("read")
+def plotly_js():
+    """The chart library; the version in the URL lets browsers keep it for a year."""
+    return send_file(
+        PLOTLY_JS, mimetype="text/javascript", max_age=YEAR, conditional=True
+    )

@@ -1,0 +1,181 @@
+"""The one bridge from the database to the statistics: filtered trials as a DataFrame.
+
+One query reads only the columns the analysis needs, straight from the
+DB-API cursor: no ORM objects, no SQLAlchemy rows. Categories travel as small
+integer codes (``CASE`` in SQL, :meth:`pandas.Categorical.from_codes` here)
+and dates as day numbers, because turning a million Python strings into
+columns costs more than the query itself.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+
+from analysis.rule import GLOBAL_RATINGS, outcome_follow_ups
+
+from .extensions import db
+from .filters import TrialFilterForm
+from .models import ACTIVITIES, INTERVENTIONS, FollowUp, Patient, Trial, User
+from .settings import ClinicSettings, clinic_settings
+from .sql import days_between
+
+#: The columns every frame has, as :mod:`analysis` expects them.
+SUMMARY_COLUMNS = (
+    "trial_id",
+    "patient_id",
+    "intervention",
+    "trial_date",
+    "pain_without",
+    "pain_with",
+    "outcome_rating",
+)
+#: The further columns of a detailed frame (tables by activity, product, therapist).
+DETAIL_COLUMNS = ("activity", "product", "therapist", "outcome_pain")
+
+EPOCH = date(1970, 1, 1)
+NONE = -1
+CHUNK_ROWS = 50_000
+
+
+def trials_frame(
+    filters: TrialFilterForm,
+    settings: ClinicSettings | None = None,
+    detail: bool = True,
+) -> pd.DataFrame:
+    """One row per trial matching ``filters``, with its outcome follow-up.
+
+    Voided trials, trials of voided patients and voided follow-ups are left
+    out. The outcome is chosen from the follow-ups at or after the minimum
+    interval by :func:`analysis.rule.outcome_follow_ups`; ``outcome_rating``
+    (and ``outcome_pain``) are missing for trials without one. ``therapist``
+    is the user name of whoever recorded the trial. Without ``detail`` only
+    :data:`SUMMARY_COLUMNS` are read, which is all the summary needs.
+    """
+    settings = settings or clinic_settings()
+    query = trials_query(filters, settings, detail)
+    names = [column.name for column in query.selected_columns]
+    # The session's own connection: the same transaction as the settings read.
+    result = db.session.connection().execute(query)
+    # Straight from the DB-API cursor: SQLAlchemy rows would double the time.
+    # In chunks, so a million rows never sit in memory as Python tuples.
+    chunks = [_columns([], names)]
+    while rows := result.cursor.fetchmany(CHUNK_ROWS):
+        chunks.append(_columns(rows, names))
+    result.close()
+    columns = {name: np.concatenate([c[name] for c in chunks]) for name in names}
+    return _one_row_per_trial(columns, settings, detail)
+
+
+def trials_query(
+    filters: TrialFilterForm, settings: ClinicSettings, detail: bool = True
+) -> sa.Select:
+    """The query behind :func:`trials_frame`: a row per trial and eligible follow-up."""
+    days = days_between(FollowUp.follow_up_date, Trial.trial_date)
+    eligible = sa.and_(
+        FollowUp.trial_id == Trial.id,
+        FollowUp.voided_at.is_(None),
+        days >= settings.follow_up_minimum_weeks * 7,
+    )
+    selected = [
+        Trial.id.label("trial_id"),
+        Trial.patient_id.label("patient_id"),
+        _code(Trial.intervention, INTERVENTIONS).label("intervention"),
+        days_between(Trial.trial_date, sa.literal(EPOCH, sa.Date)).label("trial_day"),
+        Trial.pain_without.label("pain_without"),
+        Trial.pain_with.label("pain_with"),
+        sa.func.coalesce(FollowUp.id, NONE).label("follow_up_id"),
+        sa.func.coalesce(days, NONE).label("follow_up_days"),
+        _code(FollowUp.global_rating, GLOBAL_RATINGS).label("outcome_rating"),
+    ]
+    if detail:
+        selected += [
+            _code(Trial.activity, ACTIVITIES).label("activity"),
+            Trial.product.label("product"),
+            User.username.label("therapist"),
+            sa.func.coalesce(FollowUp.pain, NONE).label("outcome_pain"),
+        ]
+    query = (
+        sa.select(*selected)
+        .select_from(Trial)
+        .join(Patient, Patient.id == Trial.patient_id)
+        .outerjoin(FollowUp, eligible)
+    )
+    if detail:
+        query = query.outerjoin(User, User.id == Trial.recorded_by_id)
+    return filters.apply(query)
+
+
+def _code(column, values) -> sa.Case:
+    """A column's position in ``values`` (-1 when NULL), for categories."""
+    codes = {value: code for code, value in enumerate(values)}
+    return sa.case(codes, value=column, else_=NONE)
+
+
+def _columns(rows: list[tuple], names: list[str]) -> dict[str, np.ndarray]:
+    """The cursor's rows as one array per column (text as objects)."""
+    text = {"product", "therapist"}
+    if not rows:
+        return {
+            name: np.array([], dtype=object if name in text else "int64")
+            for name in names
+        }
+    if not text & set(names):
+        table = np.array(rows, dtype="int64")
+        return {name: table[:, i] for i, name in enumerate(names)}
+    return {
+        name: np.array(values, dtype=object if name in text else "int64")
+        for name, values in zip(names, zip(*rows, strict=True), strict=True)
+    }
+
+
+def _one_row_per_trial(
+    columns: dict[str, np.ndarray], settings: ClinicSettings, detail: bool
+) -> pd.DataFrame:
+    """Keep each trial's outcome follow-up among its rows; build the frame."""
+    trial_id = columns["trial_id"]
+    repeated = pd.Series(trial_id).duplicated(keep=False).to_numpy()
+    keep = ~repeated
+    if repeated.any():
+        # Several eligible follow-ups: the analysis chooses, earliest id on a tie.
+        candidates = pd.DataFrame(
+            {
+                "trial_id": trial_id[repeated],
+                "days": columns["follow_up_days"][repeated],
+                "follow_up_id": columns["follow_up_id"][repeated],
+                "row": np.flatnonzero(repeated),
+            }
+        ).sort_values("follow_up_id", kind="stable")
+        chosen = outcome_follow_ups(
+            candidates, settings.follow_up_minimum_weeks, settings.follow_up_due_weeks
+        )
+        keep[chosen["row"].to_numpy()] = True
+    rows = np.flatnonzero(keep)
+    rows = rows[np.argsort(trial_id[rows], kind="stable")]
+
+    frame = {
+        "trial_id": trial_id[rows],
+        "patient_id": columns["patient_id"][rows],
+        "intervention": _categories(columns["intervention"][rows], INTERVENTIONS),
+        "trial_date": columns["trial_day"][rows].astype("datetime64[D]"),
+        "pain_without": columns["pain_without"][rows],
+        "pain_with": columns["pain_with"][rows],
+        "outcome_rating": _categories(columns["outcome_rating"][rows], GLOBAL_RATINGS),
+    }
+    if detail:
+        outcome_pain = columns["outcome_pain"][rows].astype("float64")
+        outcome_pain[outcome_pain == NONE] = np.nan
+        frame |= {
+            "activity": _categories(columns["activity"][rows], ACTIVITIES),
+            "product": pd.Categorical(columns["product"][rows]),
+            "therapist": pd.Categorical(columns["therapist"][rows]),
+            "outcome_pain": outcome_pain,
+        }
+    return pd.DataFrame(frame, columns=list(frame))
+
+
+def _categories(codes: np.ndarray, values) -> pd.Categorical:
+    return pd.Categorical.from_codes(codes, categories=list(values))
