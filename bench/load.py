@@ -207,40 +207,44 @@ def run(base: str, therapists: int, reviewers: int, seconds: float) -> Tally:
 
 
 def lost_writes(database_url: str, tally: Tally) -> dict[str, int]:
-    """Saves the clients were told about that the database lacks."""
-    engine = sa.create_engine(database_url)
-    ids = sorted(tally.saved_trials)
-    with engine.connect() as connection:
-        stored, audited = 0, 0
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            stored += connection.execute(
-                sa.text("SELECT count(*) FROM trial WHERE id IN :ids").bindparams(
-                    sa.bindparam("ids", expanding=True)
-                ),
-                {"ids": chunk},
-            ).scalar()
-            audited += connection.execute(
-                sa.text(
-                    "SELECT count(*) FROM audit_event WHERE table_name = 'trial' "
-                    "AND action = 'create' AND record_id IN :ids"
-                ).bindparams(sa.bindparam("ids", expanding=True)),
-                {"ids": chunk},
-            ).scalar()
-        follow_ups = connection.execute(
-            sa.text(
-                "SELECT count(*) FROM follow_up f JOIN audit_event a "
-                "ON a.table_name = 'follow_up' AND a.action = 'create' "
-                "AND a.record_id = f.id JOIN trial t ON t.id = f.trial_id "
-                "JOIN patient p ON p.id = t.patient_id WHERE p.code LIKE 'LOAD-%'"
-            )
-        ).scalar()
-    engine.dispose()
-    return {
-        "trials": len(ids) - stored,
-        "trial_audit_rows": len(ids) - audited,
-        "follow_ups": max(0, tally.saved_follow_ups - follow_ups),
+    """Saves the clients were told about that the database lacks.
+
+    Follow-ups are counted on this run's trials only, which no earlier run
+    can have touched.
+    """
+    queries = {
+        "trials": "SELECT count(*) FROM trial WHERE id IN :ids",
+        "trial_audit_rows": (
+            "SELECT count(*) FROM audit_event WHERE table_name = 'trial' "
+            "AND action = 'create' AND record_id IN :ids"
+        ),
+        "follow_ups": "SELECT count(*) FROM follow_up WHERE trial_id IN :ids",
+        "follow_up_audit_rows": (
+            "SELECT count(*) FROM audit_event a JOIN follow_up f "
+            "ON a.table_name = 'follow_up' AND a.action = 'create' "
+            "AND a.record_id = f.id WHERE f.trial_id IN :ids"
+        ),
     }
+    ids = sorted(tally.saved_trials)
+    found = dict.fromkeys(queries, 0)
+    engine = sa.create_engine(database_url)
+    with engine.connect() as connection:
+        for start in range(0, len(ids), 500):
+            for name, query in queries.items():
+                statement = sa.text(query).bindparams(
+                    sa.bindparam("ids", expanding=True)
+                )
+                found[name] += connection.execute(
+                    statement, {"ids": ids[start : start + 500]}
+                ).scalar()
+    engine.dispose()
+    expected = {
+        "trials": len(ids),
+        "trial_audit_rows": len(ids),
+        "follow_ups": tally.saved_follow_ups,
+        "follow_up_audit_rows": tally.saved_follow_ups,
+    }
+    return {name: expected[name] - found[name] for name in queries}
 
 
 def summary(tally: Tally, seconds: float) -> dict:

@@ -1,5 +1,6 @@
 """Storage: migrations, SQLite's safety settings, concurrent writers, backups."""
 
+import os
 import sqlite3
 import subprocess
 import sys
@@ -33,6 +34,9 @@ def start_writers(database_url, tmp_path, codes_and_counts):
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            # Keep tests/ off the writer's path: tests/analysis would shadow
+            # the analysis package as a namespace package.
+            env=os.environ | {"PYTHONSAFEPATH": "1"},
         )
         for code, count in codes_and_counts
     ]

@@ -32,6 +32,8 @@ def main(database_url: str, code: str, count: int, go_file: str, password: str):
     while not Path(go_file).exists():
         time.sleep(0.01)
     for number in range(count):
+        # As a browser does: the form first, so reads and writes interleave.
+        assert client.get(f"{patient_url}/trials/new").status_code == 200
         response = client.post(
             f"{patient_url}/trials/new",
             data={

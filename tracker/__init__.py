@@ -96,6 +96,13 @@ def _ensure_instance_config(path: Path) -> None:
 
 def register_extensions(app: Flask) -> None:
     """Bind the extensions to this app."""
+
+    # First of all hooks: loading the user already opens a transaction, and a
+    # write request's must begin IMMEDIATE or SQLite may refuse it mid-way.
+    @app.before_request
+    def _declare_write_intent():
+        database.write_intent.set(request.method not in ("GET", "HEAD", "OPTIONS"))
+
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True)
     csrf.init_app(app)
@@ -105,10 +112,6 @@ def register_extensions(app: Flask) -> None:
 
     access.register(app)
     security.register(app)
-
-    @app.before_request
-    def _declare_write_intent():
-        database.write_intent.set(request.method not in ("GET", "HEAD", "OPTIONS"))
 
 
 def register_template_context(app: Flask) -> None:
