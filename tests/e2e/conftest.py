@@ -97,6 +97,7 @@ def screenshot(page):
         size = page.viewport_size
         for label, width in WIDTHS.items():
             page.set_viewport_size({"width": width, "height": 1000})
+            page.wait_for_timeout(400)  # responsive charts redraw after a resize
             page.screenshot(path=ARTIFACTS / f"{name}-{label}.png", full_page=True)
         page.set_viewport_size(size)
 

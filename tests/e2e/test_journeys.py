@@ -1,5 +1,6 @@
 """The main journeys, in a real browser, as clinic users take them."""
 
+import random
 import re
 from datetime import date, timedelta
 
@@ -7,6 +8,7 @@ import sqlalchemy as sa
 from accounts import PASSWORD
 from playwright.sync_api import Page, expect
 
+from tracker.cli import make_demo_patient
 from tracker.extensions import db
 from tracker.models import FollowUp, Patient, Trial, User
 
@@ -163,3 +165,38 @@ def test_reviewer_cannot_reach_the_trial_form(live_server, users, page):
     response = page.goto(f"{base}/patients/1/trials/new")
     assert response.status == 403
     expect(page.get_by_role("heading", name="Not allowed")).to_be_visible()
+
+
+def seed_demo_patients(app, patients: int = 40) -> None:
+    """Made-up patients with trials and follow-ups, as demo-data adds them."""
+    with app.app_context():
+        rng = random.Random(11)
+        db.session.add_all(make_demo_patient(rng, n) for n in range(patients))
+        db.session.commit()
+
+
+def test_reviewer_reads_the_dashboard_and_filters_it(
+    live_server, users, page, screenshot, axe_check
+):
+    seed_demo_patients(live_server)
+    log_in(page, live_server.base_url, "reviewer")
+    page.get_by_role("link", name="Dashboard").click()
+    expect(page).to_have_title(re.compile("^Dashboard"))
+    charts = page.locator(".dashboard-chart")
+    assert charts.count() >= 4
+    for index in range(charts.count()):
+        expect(charts.nth(index).locator("svg.main-svg").first).to_be_attached()
+    everything = page.locator("#counting-unit").inner_text()
+    screenshot("dashboard")
+    axe_check()
+
+    page.get_by_label("Aid", exact=True).select_option("brace")
+    page.get_by_role("button", name="Apply filters").click()
+    expect(page).to_have_url(re.compile("intervention=brace"))
+    braces = page.locator("#counting-unit").inner_text()
+    assert braces != everything
+    with live_server.app_context():
+        brace_trials = db.session.scalar(
+            sa.select(sa.func.count(Trial.id)).where(Trial.intervention == "brace")
+        )
+    assert f"{brace_trials} trials from" in braces
