@@ -1,0 +1,127 @@
+"""Concurrent writes: several processes saving trials through the app at once.
+
+Each process logs in and saves trials through the trial form (reading the
+form before each save, as a browser does), so every save pays for
+validation, the audit row and SQLite's write lock. The baseline, in the same
+run, is the same number of processes each committing plain single-row
+``INSERT`` transactions through the same engine settings.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+from datetime import UTC, date, datetime
+
+import sqlalchemy as sa
+
+from tracker import create_app, database
+from tracker.auth.passwords import hash_password
+from tracker.extensions import db
+from tracker.models import Patient, User
+
+PASSWORD = "bench password 1"
+
+
+def _app(url: str):
+    return create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "bench",
+            "SQLALCHEMY_DATABASE_URI": url,
+            "WTF_CSRF_ENABLED": False,
+        }
+    )
+
+
+def _code(number: int, start_at: float) -> str:
+    return f"BENCH-W-{int(start_at)}-{number}"
+
+
+def _through_the_app(url: str, number: int, count: int, start_at: float) -> int:
+    app = _app(url)
+    client = app.test_client()
+    client.post(
+        "/auth/login", data={"username": "bench-therapist", "password": PASSWORD}
+    )
+    response = client.post("/patients/new", data={"code": _code(number, start_at)})
+    patient_url = response.headers["Location"]
+    time.sleep(max(0.0, start_at - time.time()))
+    saved = 0
+    for index in range(count):
+        client.get(f"{patient_url}/trials/new")
+        response = client.post(
+            f"{patient_url}/trials/new",
+            data={
+                "trial_date": date.today().isoformat(),
+                "activity": "stairs_down",
+                "intervention": "taping",
+                "pain_without": str(index % 11),
+                "pain_with": "2",
+            },
+        )
+        saved += response.status_code == 302
+    return saved
+
+
+def _plain_inserts(url: str, number: int, count: int, start_at: float) -> int:
+    app = _app(url)
+    with app.app_context():
+        patient_id = db.session.scalar(sa.select(sa.func.min(Patient.id)))
+        db.session.close()
+        database.write_intent.set(True)
+        time.sleep(max(0.0, start_at - time.time()))
+        for index in range(count):
+            with db.engine.begin() as connection:
+                connection.execute(
+                    sa.text(
+                        "INSERT INTO trial (patient_id, trial_date, intervention, "
+                        "product, activity, activity_other, pain_without, "
+                        "pain_with, notes, created_at) VALUES (:p, :d, 'taping', "
+                        "'', 'stairs_down', '', :w, 2, '', :now)"
+                    ),
+                    {
+                        "p": patient_id,
+                        "d": date.today(),
+                        "w": index % 11,
+                        "now": datetime.now(UTC),
+                    },
+                )
+        db.engine.dispose()
+    return count
+
+
+def _race(worker, url: str, processes: int, count: int) -> float:
+    """Writes per second with ``processes`` workers started together."""
+    context = multiprocessing.get_context("spawn")
+    start_at = time.time() + 3  # time for every process to import and log in
+    with context.Pool(processes) as pool:
+        results = pool.starmap_async(
+            worker, [(url, n, count, start_at) for n in range(processes)]
+        )
+        saved = sum(results.get(timeout=600))
+        elapsed = time.time() - start_at
+    if saved != processes * count:
+        raise SystemExit(f"only {saved} of {processes * count} writes were saved")
+    return saved / elapsed
+
+
+def measure(url: str, processes: int = 4, count: int = 200) -> dict[str, float]:
+    """Trials saved per second through the app, and plain inserts per second."""
+    app = _app(url)
+    with app.app_context():
+        if not db.session.scalar(
+            sa.select(User.id).where(User.username == "bench-therapist")
+        ):
+            db.session.add(
+                User(
+                    username="bench-therapist",
+                    role="therapist",
+                    password_hash=hash_password(PASSWORD),
+                )
+            )
+            db.session.commit()
+        db.engine.dispose()
+    through_app = _race(_through_the_app, url, processes, count)
+    plain = _race(_plain_inserts, url, processes, count)
+    return {"app_writes_per_s": through_app, "plain_inserts_per_s": plain}
