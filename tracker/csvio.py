@@ -844,8 +844,8 @@ def _refuse_encoding(where: str) -> FileRefused:
     )
 
 
-def _read_header(stream: IO[bytes]) -> tuple[list[str], csv.reader, io.TextIOWrapper]:
-    """The header row and a reader for the rest; refuses files that are not CSV."""
+def _sniff(stream: IO[bytes]) -> None:
+    """Refuse files that are empty, not UTF-8 or have no lines, from their start."""
     start = stream.read(SNIFF_BYTES)
     stream.seek(0)
     try:
@@ -860,8 +860,10 @@ def _read_header(stream: IO[bytes]) -> tuple[list[str], csv.reader, io.TextIOWra
             "it should start with a header row such as "
             f"{','.join(REQUIRED_COLUMNS)}."
         )
-    wrapper = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
-    reader = csv.reader(wrapper, strict=True)
+
+
+def _read_header(reader) -> list[str]:
+    """The header row; refuses other delimiters and unknown or missing columns."""
     header = [name.strip() for name in next(reader, [])]
     if len(header) == 1 and ";" in header[0]:
         raise FileRefused(
@@ -879,7 +881,7 @@ def _read_header(stream: IO[bytes]) -> tuple[list[str], csv.reader, io.TextIOWra
             "The first line is blank: the file must start with its header row."
         )
     _check_columns(header)
-    return header, reader, wrapper
+    return header
 
 
 def _check_columns(header: list[str]) -> None:
@@ -1074,7 +1076,10 @@ def import_trials(
     try:
         with audit.acting_as(user):
             audit.give_reason(f"Imported from {filename}"[:500])
-            header, reader, wrapper = _read_header(stream)
+            _sniff(stream)
+            wrapper = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
+            reader = csv.reader(wrapper, strict=True)
+            header = _read_header(reader)
             for rows in _batched(_data_rows(header, reader, report), ROWS_PER_BATCH):
                 batch = _Batch(report)
                 for line, values in rows:
