@@ -492,3 +492,24 @@ def test_import_function_reports_counts_for_the_upload_page(app, records, users)
 def test_formula_guard_and_its_removal_round_trip(text, guarded):
     assert formula_guard(text) == guarded
     assert strip_formula_guard(guarded) == text
+
+
+@pytest.mark.parametrize("dry_run", [True, False])
+def test_batches_see_the_patients_and_trials_of_earlier_batches(
+    runner, records, tmp_path, monkeypatch, dry_run
+):
+    monkeypatch.setattr("tracker.csvio.ROWS_PER_BATCH", 2)
+    header = HEADER + ",patient_sex"
+    text = trial_file(
+        f"PF-1,{DAY},insole,squat,6,3,female",
+        f"PF-2,{DAY},insole,squat,6,3,",
+        f"PF-1,{DAY},taping,squat,6,3,female",
+        f"PF-1,{DAY},insole,squat,6,3,",
+        f"PF-1,{DAY},brace,squat,6,3,male",
+        header=header,
+    )
+    result = run_import(runner, tmp_path, text, *(["--dry-run"] if dry_run else []))
+    assert "3 accepted (2 new patients, 0 follow-ups), 1 duplicates" in result.output
+    assert "line 5: same trial as" in result.output
+    assert "line 6, column patient_sex: male differs from female" in result.output
+    assert_nothing_written(records)

@@ -120,10 +120,11 @@ def register_blueprints(app: Flask) -> None:
     from .access import requires
     from .admin.views import bp as admin
     from .auth.views import bp as auth
+    from .exports.views import bp as exports
     from .patients.views import bp as patients
     from .trials.views import bp as trials
 
-    for blueprint in (auth, admin, patients, trials):
+    for blueprint in (auth, admin, patients, trials, exports):
         app.register_blueprint(blueprint)
 
     @app.get("/")

@@ -952,8 +952,16 @@ class _Batch:
     def add(self, line, values, patient, trial, follow_up):
         self.rows.append((line, values, patient, trial, follow_up))
 
-    def write(self, new_patients: dict[str, Patient]) -> None:
-        """Add the rows' records to the session, skipping duplicates."""
+    def write(
+        self, new_patients: dict[str, Patient], seen: dict[tuple, str], dry_run: bool
+    ) -> None:
+        """Add the rows' records to the session, skipping duplicates.
+
+        ``new_patients`` and ``seen`` (trial keys -> where they were first met)
+        hold what earlier rows brought that the database does not show yet:
+        a dry run adds nothing to the session, so it keeps them for the whole
+        file, and writes nothing, not even a number from a sequence.
+        """
         codes = {row[2].code for row in self.rows}
         stored = {
             row.code: row
@@ -1000,25 +1008,26 @@ class _Batch:
                 trial.pain_without,
                 trial.pain_with,
             )
-            if key in known:
-                self.report.duplicates.append(Duplicate(line, known[key]))
+            same_as = seen.get(key) or known.get(key)
+            if same_as:
+                self.report.duplicates.append(Duplicate(line, same_as))
                 continue
-            known[key] = f"line {line}"
+            seen[key] = f"line {line}"
+            self.report.accepted += 1
+            self.report.follow_ups += follow_up is not None
             if reference is None:
-                new_patients[code] = patient
-                db.session.add(patient)
+                new_patients[code] = reference = patient
                 self.report.new_patients += 1
-                reference = patient
+            if dry_run:
+                continue
             if isinstance(reference, Patient):
                 trial.patient = reference
             else:
                 trial.patient_id = reference.id
-            db.session.add(trial)
-            self.report.accepted += 1
+            db.session.add(trial)  # and, by cascade, a new patient
             if follow_up is not None:
                 follow_up.trial = trial
                 db.session.add(follow_up)
-                self.report.follow_ups += 1
 
     def _same_patient(self, line, values, patient, reference) -> bool:
         """A patient's details must agree on every row that gives them."""
@@ -1072,6 +1081,7 @@ def import_trials(
     report = ImportReport(filename=filename, dry_run=dry_run)
     checker = _RowChecker()
     new_patients: dict[str, Patient] = {}
+    seen: dict[tuple, str] = {}
     reader = wrapper = None
     try:
         with audit.acting_as(user):
@@ -1090,9 +1100,12 @@ def import_trials(
                         report.refused_lines.add(line)
                     elif checked is not None:
                         batch.add(line, values, *checked)
-                batch.write(new_patients)
-                db.session.flush()
-                new_patients.clear()
+                batch.write(new_patients, seen, dry_run)
+                if not dry_run:
+                    db.session.flush()
+                    # Flushed rows are found in the database from now on.
+                    new_patients.clear()
+                    seen.clear()
                 if progress is not None:
                     progress(stream.tell())
             if report.rows == 0:
