@@ -255,8 +255,13 @@ class Export:
 
 
 def _stream(query: sa.Select) -> Iterator[sa.Row]:
-    """Rows from a server-side cursor, a chunk at a time."""
-    return iter(db.session.execute(query.execution_options(yield_per=ROWS_PER_CHUNK)))
+    """Rows from a server-side cursor, a chunk at a time.
+
+    Executed on the session's connection as plain Core: the rows are tuples
+    of columns, and the ORM's per-row loading would double an export's time.
+    """
+    connection = db.session.connection()
+    return iter(connection.execute(query.execution_options(yield_per=ROWS_PER_CHUNK)))
 
 
 def _yes_no(value: bool | None) -> str:
@@ -272,8 +277,8 @@ def _timestamp(value: datetime | None) -> str:
     if value is None:
         return ""
     if value.tzinfo is not None:
-        value = value.astimezone(UTC)
-    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value.isoformat(timespec="seconds") + "Z"
 
 
 def age_band(birth_year: int | None, on: date) -> str:
@@ -287,25 +292,28 @@ def age_band(birth_year: int | None, on: date) -> str:
     return f"{low}-{low + 9}"
 
 
+_RELIEF_VALUES = {"immediate_relief": "yes", "no_immediate_relief": "no"}
+
+
 class _Rule:
     """The clinic's verdicts and outcome choice, worked out once per export."""
 
     def __init__(self, settings: ClinicSettings):
         self.settings = settings
         self.criterion = settings.relief_criterion
-        self.verdicts = {
-            (without, with_aid): verdict(without, with_aid, self.criterion)
-            for without in range(11)
-            for with_aid in range(11)
-        }
+        # 121 possible score pairs: the rule is asked once for each.
+        self.reliefs = {}
+        for without in range(11):
+            for with_aid in range(11):
+                found = verdict(without, with_aid, self.criterion)
+                self.reliefs[without, with_aid] = (
+                    _RELIEF_VALUES.get(found.value, found.value),
+                    found.prediction,
+                )
 
     def relief(self, pain_without: int, pain_with: int) -> tuple[str, str]:
         """``immediate_relief`` (yes/no/not_assessable) and the prediction."""
-        found = self.verdicts[pain_without, pain_with]
-        value = {"immediate_relief": "yes", "no_immediate_relief": "no"}.get(
-            found.value, found.value
-        )
-        return value, found.prediction
+        return self.reliefs[pain_without, pain_with]
 
     def outcome(self, trial_date: date, follow_ups: Sequence) -> int | None:
         """The id of the outcome follow-up among ``(id, date, ...)`` tuples."""
@@ -327,13 +335,18 @@ def _weeks(later: date, earlier: date) -> str:
     return f"{(later - earlier).days / 7:.1f}"
 
 
-def _first_trial_dates() -> sa.Subquery:
-    """Each patient's first current trial: day 0 of the de-identified files."""
+def _first_trial_date(level: Level) -> sa.ColumnElement:
+    """The patient's first current trial: day 0 of the de-identified files.
+
+    Correlated, so it is one index lookup per row; a full export needs none.
+    """
+    if level == "full":
+        return sa.null()
+    earlier = sa.orm.aliased(Trial)
     return (
-        sa.select(Trial.patient_id, sa.func.min(Trial.trial_date).label("first_date"))
-        .where(Trial.voided_at.is_(None))
-        .group_by(Trial.patient_id)
-        .subquery()
+        sa.select(sa.func.min(earlier.trial_date))
+        .where(earlier.patient_id == Trial.patient_id, earlier.voided_at.is_(None))
+        .scalar_subquery()
     )
 
 
@@ -349,21 +362,14 @@ def _filter_details(filters: TrialFilterForm, include_voided: bool) -> dict:
     return {"filters": args, "include_voided": include_voided}
 
 
-def trials_export(
-    filters: TrialFilterForm,
-    settings: ClinicSettings,
-    level: Level = "full",
-    include_voided: bool = False,
-) -> Export:
-    """The trial file: one row per trial, the outcome follow-up in its columns.
+def trials_query(
+    filters: TrialFilterForm, include_voided: bool = False, level: Level = "full"
+) -> sa.Select:
+    """The trial export's one query: a row per trial and current follow-up.
 
-    A trial's ``followup_*`` columns hold its outcome follow-up (see
-    :func:`analysis.rule.choose_outcome`) or, if none counts as the outcome
-    yet, its latest follow-up; every follow-up is in the ``followups`` export.
+    Ordered by patient, then trial date, so each trial's rows come together
+    and each patient's trials in the order they happened.
     """
-    _check_level(level, include_voided)
-    rule = _Rule(settings)
-    first = _first_trial_dates()
     query = (
         sa.select(
             Trial.id,
@@ -385,7 +391,7 @@ def trials_export(
             Trial.void_reason,
             Patient.void_reason,
             sa.or_(Trial.voided_at.is_not(None), Patient.voided_at.is_not(None)),
-            first.c.first_date,
+            _first_trial_date(level),
             FollowUp.id,
             FollowUp.follow_up_date,
             FollowUp.pain,
@@ -395,7 +401,6 @@ def trials_export(
         .select_from(Trial)
         .join(Trial.patient)
         .outerjoin(User, Trial.recorded_by_id == User.id)
-        .outerjoin(first, first.c.patient_id == Trial.patient_id)
         .outerjoin(
             FollowUp,
             sa.and_(FollowUp.trial_id == Trial.id, FollowUp.voided_at.is_(None)),
@@ -404,21 +409,48 @@ def trials_export(
     query = filters.apply(query, include_voided=include_voided).order_by(
         Trial.patient_id, Trial.trial_date, Trial.id, FollowUp.id
     )
+    return query
+
+
+def trials_export(
+    filters: TrialFilterForm,
+    settings: ClinicSettings,
+    level: Level = "full",
+    include_voided: bool = False,
+) -> Export:
+    """The trial file: one row per trial, the outcome follow-up in its columns.
+
+    A trial's ``followup_*`` columns hold its outcome follow-up (see
+    :func:`analysis.rule.choose_outcome`) or, if none counts as the outcome
+    yet, its latest follow-up; every follow-up is in the ``followups`` export.
+    """
+    _check_level(level, include_voided)
+    rule = _Rule(settings)
+    query = trials_query(filters, include_voided, level)
     make_row = _full_trial_row if level == "full" else _deidentified_trial_row()
 
+    def row_for(trial, follow_ups):
+        outcome_id = rule.outcome(trial[6], follow_ups)
+        shown = None
+        if follow_ups:
+            shown = next(
+                (f for f in follow_ups if f[0] == outcome_id),
+                max(follow_ups, key=lambda f: (f[1], f[0])),
+            )
+        return make_row(trial, follow_ups, shown, outcome_id, rule)
+
     def rows():
-        for _trial_id, group in groupby(_stream(query), key=lambda row: row[0]):
-            group = list(group)
-            trial = group[0]
-            follow_ups = [row[20:] for row in group if row[20] is not None]
-            outcome_id = rule.outcome(trial[6], follow_ups)
-            shown = None
-            if follow_ups:
-                shown = next(
-                    (f for f in follow_ups if f[0] == outcome_id),
-                    max(follow_ups, key=lambda f: (f[1], f[0])),
-                )
-            yield make_row(trial, follow_ups, shown, outcome_id, rule)
+        # Rows of one trial (one per current follow-up) come together.
+        trial, follow_ups = None, []
+        for row in _stream(query):
+            if trial is not None and row[0] != trial[0]:
+                yield row_for(trial, follow_ups)
+                follow_ups = []
+            trial = row
+            if row[20] is not None:
+                follow_ups.append(row[20:])
+        if trial is not None:
+            yield row_for(trial, follow_ups)
 
     header = TRIAL_COLUMNS if level == "full" else DEIDENTIFIED_TRIAL_COLUMNS
     counted = filters.apply(
@@ -524,7 +556,6 @@ def follow_ups_export(
     """Every follow-up of the filtered trials, saying which one is the outcome."""
     _check_level(level, include_voided)
     rule = _Rule(settings)
-    first = _first_trial_dates()
     query = (
         sa.select(
             FollowUp.id,
@@ -545,13 +576,12 @@ def follow_ups_export(
             sa.func.coalesce(
                 FollowUp.void_reason, Trial.void_reason, Patient.void_reason
             ),
-            first.c.first_date,
+            _first_trial_date(level),
         )
         .select_from(FollowUp)
         .join(FollowUp.trial)
         .join(Trial.patient)
         .outerjoin(User, FollowUp.recorded_by_id == User.id)
-        .outerjoin(first, first.c.patient_id == Trial.patient_id)
     )
     if not include_voided:
         query = query.where(FollowUp.voided_at.is_(None))
