@@ -19,14 +19,20 @@ import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from itertools import groupby, islice
 from typing import IO, Literal
 
 import sqlalchemy as sa
 from werkzeug.datastructures import MultiDict
 
-from analysis.rule import FollowUpDate, choose_outcome, is_long_term_benefit, verdict
+from analysis.rule import (
+    GLOBAL_RATINGS,
+    FollowUpDate,
+    choose_outcome,
+    is_long_term_benefit,
+    verdict,
+)
 
 from . import audit
 from .extensions import db
@@ -292,6 +298,7 @@ def age_band(birth_year: int | None, on: date) -> str:
     return f"{low}-{low + 9}"
 
 
+_EPOCH = date(2000, 1, 1)
 _RELIEF_VALUES = {"immediate_relief": "yes", "no_immediate_relief": "no"}
 
 
@@ -311,6 +318,12 @@ class _Rule:
                     found.prediction,
                 )
 
+        self.benefits = {
+            rating: _yes_no(is_long_term_benefit(rating, settings.benefit_definition))
+            for rating in GLOBAL_RATINGS
+        }
+        self.outcomes: dict[tuple[int, ...], int | None] = {}
+
     def relief(self, pain_without: int, pain_with: int) -> tuple[str, str]:
         """``immediate_relief`` (yes/no/not_assessable) and the prediction."""
         return self.reliefs[pain_without, pain_with]
@@ -319,16 +332,22 @@ class _Rule:
         """The id of the outcome follow-up among ``(id, date, ...)`` tuples."""
         if not follow_ups:
             return None
-        chosen = choose_outcome(
-            trial_date,
-            (FollowUpDate(f[0], f[1]) for f in follow_ups),
-            self.settings.follow_up_minimum_weeks,
-            self.settings.follow_up_due_weeks,
-        )
-        return chosen.id if chosen else None
+        days = tuple((f[1] - trial_date).days for f in follow_ups)
+        if days not in self.outcomes:
+            # The choice depends on the days since the trial alone, so the
+            # rule is asked once per pattern of days, not once per trial.
+            chosen = choose_outcome(
+                _EPOCH,
+                (FollowUpDate(i, _EPOCH + timedelta(d)) for i, d in enumerate(days)),
+                self.settings.follow_up_minimum_weeks,
+                self.settings.follow_up_due_weeks,
+            )
+            self.outcomes[days] = None if chosen is None else chosen.id
+        index = self.outcomes[days]
+        return None if index is None else follow_ups[index][0]
 
     def benefit(self, rating: str) -> str:
-        return _yes_no(is_long_term_benefit(rating, self.settings.benefit_definition))
+        return self.benefits[rating]
 
 
 def _weeks(later: date, earlier: date) -> str:
