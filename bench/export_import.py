@@ -366,8 +366,9 @@ def run(sizes: list[int], postgres: str | None) -> list[dict]:
                 out, base_out = folder / f"export{size}.csv", folder / "baseline.csv"
                 baseline = step("export-baseline", source, str(base_out))
                 exported = step("export", source, str(out))
-                imported_base = step("import-baseline", scratch.url("b"), str(out))
-                imported = step("import", scratch.url("i"), str(out))
+                base_url = scratch.url(f"baseline{size}")
+                imported_base = step("import-baseline", base_url, str(out))
+                imported = step("import", scratch.url(f"import{size}"), str(out))
             finally:
                 scratch.drop()
             result = {

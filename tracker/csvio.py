@@ -34,7 +34,7 @@ from analysis.rule import (
     verdict,
 )
 
-from . import audit
+from . import audit, database
 from .extensions import db
 from .filters import TrialFilterForm
 from .models import AuditEvent, FollowUp, Patient, Trial, User
@@ -1127,6 +1127,18 @@ def import_trials(
     wrong, or ``dry_run``, rolls the whole transaction back. ``progress`` is
     called with the bytes read so far after each batch.
     """
+    if dry_run:
+        # Reading only: on SQLite, do not hold the write lock while checking.
+        db.session.rollback()
+        intent = database.write_intent.set(False)
+    try:
+        return _import(stream, filename, user, dry_run, progress)
+    finally:
+        if dry_run:
+            database.write_intent.reset(intent)
+
+
+def _import(stream, filename, user, dry_run, progress) -> ImportReport:
     report = ImportReport(filename=filename, dry_run=dry_run)
     checker = _RowChecker()
     new_patients: dict[str, Patient] = {}
