@@ -140,10 +140,11 @@ def register_blueprints(app: Flask) -> None:
     from .admin.views import bp as admin
     from .auth.views import bp as auth
     from .dashboard.views import bp as dashboard
+    from .exports.views import bp as exports
     from .patients.views import bp as patients
     from .trials.views import bp as trials
 
-    for blueprint in (auth, admin, patients, trials, dashboard):
+    for blueprint in (auth, admin, patients, trials, dashboard, exports):
         app.register_blueprint(blueprint)
 
     @app.get("/")

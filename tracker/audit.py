@@ -9,10 +9,10 @@ events (logins, exports, settings) are logged explicitly with
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
 from flask import has_request_context
@@ -25,6 +25,8 @@ from .models import AuditEvent, FollowUp, Patient, Trial, User
 AUDITED = (Patient, Trial, FollowUp)
 #: Bookkeeping columns that the audit row itself already records.
 UNAUDITED_COLUMNS = {"id", "created_at"}
+#: The audit trail's filters, as the page and the export read them.
+AUDIT_FILTERS = ("table", "record", "user", "since", "until")
 
 _command_user: ContextVar[User | None] = ContextVar("command_user", default=None)
 
@@ -166,6 +168,37 @@ def history(table_name: str, record_id: int) -> list[AuditEvent]:
             .order_by(AuditEvent.id)
         )
     )
+
+
+def events_query(filters: Mapping[str, str]) -> sa.Select:
+    """Audit rows matching the trail's filters: table, record, user, since, until.
+
+    The audit page and the audit-trail export read the same query-string
+    parameters; a blank or malformed one does not narrow the query.
+    """
+    filters = {key: (filters.get(key) or "").strip() for key in AUDIT_FILTERS}
+    query = sa.select(AuditEvent)
+    if filters["table"]:
+        query = query.where(AuditEvent.table_name == filters["table"])
+    if filters["record"].isdigit():
+        query = query.where(AuditEvent.record_id == int(filters["record"]))
+    if filters["user"]:
+        query = query.where(AuditEvent.username == filters["user"])
+    since, until = _start_of(filters["since"]), _start_of(filters["until"], 1)
+    if since:
+        query = query.where(AuditEvent.at >= since)
+    if until:
+        query = query.where(AuditEvent.at < until)
+    return query
+
+
+def _start_of(text: str, days_later: int = 0) -> datetime | None:
+    """Midnight UTC of an ISO date (plus some days), or None if not a date."""
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        return None
+    return datetime.combine(day + timedelta(days=days_later), time(), UTC)
 
 
 def versions(events: Iterable[AuditEvent]) -> list[dict]:

@@ -1,5 +1,6 @@
 """The ``flask --app tracker`` commands."""
 
+import getpass
 import random
 import sqlite3
 import sys
@@ -10,22 +11,26 @@ import click
 import sqlalchemy as sa
 from flask import Flask
 from flask.cli import with_appcontext
+from werkzeug.datastructures import MultiDict
 
 from analysis.rule import GLOBAL_RATINGS, immediate_relief
 
-from . import audit
+from . import audit, csvio, database
 from .auth.forms import PASSWORD_MIN
 from .auth.passwords import hash_password
 from .extensions import db
+from .filters import TrialFilterForm
 from .models import ACTIVITIES, ROLES, FollowUp, Patient, Trial, User
 from .schema import upgrade_database
+from .settings import clinic_settings
 
 RECORD_TABLES = (Patient, Trial, FollowUp)
 
 
 def register(app: Flask) -> None:
     """Add the commands to the app's command line."""
-    for command in (init_db, backup, demo_data, create_user, report):
+    commands = (init_db, backup, demo_data, create_user, report, export, import_trials)
+    for command in commands:
         app.cli.add_command(command)
 
 
@@ -247,3 +252,125 @@ def report(as_json: bool, **options):
         click.echo(json.dumps(result.to_dict(), indent=2))
     else:
         click.echo("\n".join(report_lines(result)))
+
+
+@click.command("export")
+@with_appcontext
+@click.argument("kind", type=click.Choice(csvio.KINDS))
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="File to write (default: standard output).",
+)
+@click.option("--since", help="Trials (or audit events) from this date, YYYY-MM-DD.")
+@click.option("--until", help="Up to and including this date, YYYY-MM-DD.")
+@click.option("--intervention", help="insole, taping or brace.")
+@click.option("--activity", help="An activity code, e.g. single_leg_squat.")
+@click.option("--therapist", help="Trials recorded by this user name.")
+@click.option(
+    "--level",
+    type=click.Choice(csvio.LEVELS),
+    default="full",
+    show_default=True,
+    help="de-identified: no free text, no dates, age bands.",
+)
+@click.option("--include-voided", is_flag=True, help="Keep voided records (full).")
+@click.option(
+    "--user",
+    "username",
+    help="An existing account the export is audited under (optional; the "
+    "operating-system user is always recorded).",
+)
+def export(kind, out, level, include_voided, username, **filter_values):
+    """Write the trials, follow-ups or audit trail as CSV; the export is audited."""
+    # Read without taking SQLite's write lock; the audit row is written after.
+    database.write_intent.set(False)
+    user = existing_user(username) if username else None
+    the_export = _build_export(kind, level, include_voided, filter_values)
+    if out is None:
+        the_export.write_to(click.get_text_stream("stdout"))
+    else:
+        with (
+            out.open("w", encoding="utf-8", newline="") as stream,
+            click.progressbar(
+                length=the_export.total() or 0, label=f"Exporting {kind}"
+            ) as bar,
+        ):
+            the_export.write_to(stream, lambda count: bar.update(count - bar.pos))
+    db.session.rollback()
+    database.write_intent.set(True)
+    the_export.log(user, via="command line", os_user=getpass.getuser())
+    db.session.commit()
+    if out is not None:
+        click.echo(f"Wrote {the_export.count} rows to {out}.")
+
+
+def _build_export(kind, level, include_voided, values) -> csvio.Export:
+    """The export the options ask for, or a usage error."""
+    if kind == "audit":
+        if (
+            level != "full"
+            or include_voided
+            or any(values[key] for key in ("intervention", "activity", "therapist"))
+        ):
+            raise click.UsageError(
+                "The audit export takes only --since, --until and --user, "
+                "and is full level."
+            )
+        return csvio.audit_export(
+            {"since": values["since"] or "", "until": values["until"] or ""}
+        )
+    if include_voided and level != "full":
+        raise click.UsageError("Voided records are only in full exports.")
+    filters = TrialFilterForm.from_args(
+        MultiDict({key: value for key, value in values.items() if value})
+    )
+    if filters.errors:
+        raise click.UsageError(
+            " ".join(
+                f"--{name}: {messages[0]}" for name, messages in filters.errors.items()
+            )
+        )
+    make = csvio.trials_export if kind == "trials" else csvio.follow_ups_export
+    return make(filters, clinic_settings(), level, include_voided)
+
+
+@click.command("import-trials")
+@with_appcontext
+@click.argument(
+    "file", type=click.Path(exists=True, dir_okay=False, readable=True, path_type=Path)
+)
+@user_option()
+@click.option("--dry-run", is_flag=True, help="Check the file; write nothing.")
+@click.pass_context
+def import_trials(ctx, file: Path, username: str, dry_run: bool):
+    """Import past trials from a CSV trial file: every row, or none."""
+    user = existing_user(username)
+    size = file.stat().st_size
+    with (
+        file.open("rb") as stream,
+        click.progressbar(length=size, label=f"Reading {file.name}") as bar,
+    ):
+        report = csvio.import_trials(
+            stream,
+            file.name,
+            user,
+            dry_run=dry_run,
+            progress=lambda position: bar.update(position - bar.pos),
+        )
+    click.echo(
+        f"{report.rows} rows read: {report.accepted} accepted "
+        f"({report.new_patients} new patients, {report.follow_ups} follow-ups), "
+        f"{len(report.duplicates)} duplicates skipped, {report.refused} refused."
+    )
+    for duplicate in report.duplicates:
+        click.echo(str(duplicate))
+    for problem in report.problems:
+        click.echo(str(problem), err=True)
+    if report.written:
+        click.echo(f"Written in one transaction, audited under {username}.")
+    elif dry_run and report.ok:
+        click.echo("Dry run: the file is fine; nothing was written.")
+    else:
+        click.echo("Nothing was written.", err=True)
+        ctx.exit(1)

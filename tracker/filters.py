@@ -79,13 +79,15 @@ class TrialFilterForm(Form):
         }
         return {key: value for key, value in args.items() if value}
 
-    def apply(self, query: sa.Select) -> sa.Select:
+    def apply(self, query: sa.Select, *, include_voided: bool = False) -> sa.Select:
         """Narrow a query over :class:`Trial` (joined to its patient) to the filters.
 
-        Voided trials and trials of voided patients are always left out. With
-        invalid filters the query matches nothing, rather than everything.
+        Voided trials and trials of voided patients are left out unless a full
+        export asks for them. With invalid filters the query matches nothing,
+        rather than everything.
         """
-        query = query.where(Trial.voided_at.is_(None), Patient.voided_at.is_(None))
+        if not include_voided:
+            query = query.where(Trial.voided_at.is_(None), Patient.voided_at.is_(None))
         if self.errors:
             return query.where(sa.false())
         if self.since.data:

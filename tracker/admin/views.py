@@ -1,7 +1,5 @@
 """Users, the clinic settings and the audit trail."""
 
-from datetime import UTC, date, datetime, time, timedelta
-
 import sqlalchemy as sa
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 
@@ -113,30 +111,7 @@ def settings():
 @requires("review")
 def audit_trail():
     """The audit trail, filtered by record, user and date."""
-    filters = {
-        key: request.args.get(key, "").strip()
-        for key in ("table", "record", "user", "since", "until")
-    }
-    query = sa.select(AuditEvent).order_by(AuditEvent.id.desc())
-    if filters["table"]:
-        query = query.where(AuditEvent.table_name == filters["table"])
-    if filters["record"].isdigit():
-        query = query.where(AuditEvent.record_id == int(filters["record"]))
-    if filters["user"]:
-        query = query.where(AuditEvent.username == filters["user"])
-    since, until = _start_of(filters["since"]), _start_of(filters["until"], 1)
-    if since:
-        query = query.where(AuditEvent.at >= since)
-    if until:
-        query = query.where(AuditEvent.at < until)
+    filters = {key: request.args.get(key, "").strip() for key in audit.AUDIT_FILTERS}
+    query = audit.events_query(filters).order_by(AuditEvent.id.desc())
     events = db.paginate(query, per_page=100, error_out=False)
     return render_template("admin/audit.html", events=events, filters=filters)
-
-
-def _start_of(text: str, days_later: int = 0) -> datetime | None:
-    """Midnight UTC of an ISO date (plus some days), or None if not a date."""
-    try:
-        day = date.fromisoformat(text)
-    except ValueError:
-        return None
-    return datetime.combine(day + timedelta(days=days_later), time(), UTC)

@@ -59,11 +59,15 @@ class PatientForm(FlaskForm):
         """Codes identify patients, so no two may share one."""
         if not field.data:
             raise ValidationError("Enter the patient's clinic code.")
-        taken = db.session.scalar(
-            sa.select(Patient.id).where(Patient.code == field.data)
-        )
-        if taken is not None and (self._patient is None or taken != self._patient.id):
+        if self.code_in_use(field.data):
             raise ValidationError(f"Clinic code {field.data} is already in use.")
+
+    def code_in_use(self, code: str) -> bool:
+        """Whether another patient has the code (the CSV import reuses it instead)."""
+        taken = db.session.scalar(sa.select(Patient.id).where(Patient.code == code))
+        return taken is not None and (
+            self._patient is None or taken != self._patient.id
+        )
 
     def validate_birth_year(self, field):
         """A birth year cannot lie ahead."""

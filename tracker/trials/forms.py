@@ -105,14 +105,15 @@ class FollowUpForm(FlaskForm):
         super().__init__(*args, obj=follow_up, **kwargs)
         if follow_up is not None and not self.is_submitted():
             self.still_using.data = "yes" if follow_up.still_using else "no"
-        self._trial = trial
+        #: The trial followed up; the CSV import checks against one not yet saved.
+        self.trial = trial
 
     def validate_follow_up_date(self, field):
         """A follow-up comes after the trial it follows."""
-        if field.data and field.data < self._trial.trial_date:
+        trial_date = self.trial.trial_date
+        if field.data and trial_date and field.data < trial_date:
             raise ValidationError(
-                "The follow-up cannot be before the trial "
-                f"({self._trial.trial_date:%Y-%m-%d})."
+                f"The follow-up cannot be before the trial ({trial_date:%Y-%m-%d})."
             )
 
     def fill(self, follow_up: FollowUp) -> None:

@@ -1,0 +1,1 @@
+"""CSV downloads of trials, follow-ups and the audit trail; uploads of past trials."""
