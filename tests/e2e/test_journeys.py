@@ -1,5 +1,7 @@
 """The main journeys, in a real browser, as clinic users take them."""
 
+import csv
+import io
 import random
 import re
 from datetime import date, timedelta
@@ -88,8 +90,11 @@ def test_therapist_records_trials_and_a_follow_up(
         "likely to help in the longer term"
     )
     screenshot("verdict")
+    axe_check()
 
     page.get_by_role("link", name="Patient PF-0042").click()
+    screenshot("patient")
+    axe_check()
     page.get_by_role("link", name="Record a trial").click()
     record_trial_by_keyboard(page, "5", "5")
     expect(page.locator("#verdict")).to_contain_text(
@@ -121,6 +126,9 @@ def test_therapist_records_trials_and_a_follow_up(
     page.get_by_role("button", name="Save follow-up").click()
     expect(page.get_by_text("Follow-up recorded.")).to_be_visible()
     expect(page.get_by_text("Outcome", exact=True)).to_be_visible()
+    page.get_by_role("link", name="Patients", exact=True).click()
+    screenshot("patients")
+    axe_check()
     assert count(live_server, FollowUp) == 1
 
 
@@ -200,3 +208,11 @@ def test_reviewer_reads_the_dashboard_and_filters_it(
             sa.select(sa.func.count(Trial.id)).where(Trial.intervention == "brace")
         )
     assert f"{brace_trials} trials from" in braces
+
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download these trials (CSV)").click()
+    rows = list(
+        csv.DictReader(io.StringIO(download.value.path().read_text("utf-8-sig")))
+    )
+    assert len(rows) == brace_trials
+    assert {row["intervention"] for row in rows} == {"brace"}
