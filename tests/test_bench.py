@@ -1,5 +1,11 @@
 """The bench filler and baseline work at a tiny size (correctness only, no timing)."""
 
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 from werkzeug.datastructures import MultiDict
 
 import analysis
@@ -42,3 +48,51 @@ def test_baseline_counts_match_the_analysis_per_trial(app):
         assert relief == row["immediate_relief_count"]
         assert followed == row["long_term_benefit_n"]
         assert benefit == row["long_term_benefit_count"]
+
+
+def test_the_benchmark_command_runs_at_a_tiny_size(tmp_path):
+    """Correctness only: every benchmark runs and reports beside its baseline."""
+    root = Path(__file__).parents[1]
+    environment = os.environ.copy()
+    environment.pop("DATABASE_URL", None)
+    if os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql"):
+        environment["DATABASE_URL"] = os.environ["TEST_DATABASE_URL"]
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench",
+            "--trials",
+            "200",
+            "--repeat",
+            "1",
+            "--saves",
+            "10",
+            "--json",
+            str(tmp_path / "bench.json"),
+        ],
+        cwd=root,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    table = json.loads((tmp_path / "bench.json").read_text())
+    databases = {"SQLite"} | (
+        {"PostgreSQL"} if "DATABASE_URL" in environment else set()
+    )
+    assert {line["database"] for line in table} == databases
+    for database in databases:
+        benchmarks = {
+            line["benchmark"]: line for line in table if line["database"] == database
+        }
+        for name in (
+            "dashboard summary",
+            "patient page",
+            "trials export",
+            "trials import",
+            "concurrent saves (4 processes)",
+        ):
+            assert benchmarks[name]["value"] > 0
+            assert benchmarks[name]["baseline"] > 0

@@ -1,0 +1,154 @@
+"""Every benchmark, one table: ``python -m bench --trials 100000``.
+
+For each database (SQLite always; PostgreSQL too when DATABASE_URL names
+one) a scratch database of the chosen size is filled in bulk and measured,
+each figure beside its baseline from the same run:
+
+- dashboard summary (trials frame + analysis) vs the same counts as one
+  SQL GROUP BY; the dashboard page's server time (up to 100k trials);
+- page server times (patient list, patient page, trial form, trial page,
+  trials list, follow-ups due) vs ``/healthz``;
+- concurrent writes: four processes saving trials through the form vs four
+  processes committing plain single-row INSERTs;
+- the trials export vs ``csv.writer`` over a plain cursor, and the import of
+  that file vs ``executemany`` (on scratch databases of their own, see
+  ``bench/export_import.py``).
+
+The table is printed and written as JSON (``bench/results/bench.json``
+unless ``--json`` says where).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from pathlib import Path
+
+from bench import dashboard, export_import, pages, writes
+from tracker import database_uri
+
+RESULTS = Path(__file__).parent / "results"
+
+
+def rows_for(name: str, url: str, trials: int, repeat: int, saves: int) -> list[dict]:
+    """Fill ``url`` and measure the dashboard, pages and concurrent writes."""
+    figures = dashboard.measure(url, trials, repeat, seed=1)
+    rows = [
+        row(name, trials, "fill (bulk insert)", figures["fill"], None, "s"),
+        row(
+            name,
+            trials,
+            "dashboard summary",
+            figures["summary"],
+            figures["baseline"],
+            "s",
+            "SQL GROUP BY",
+        ),
+    ]
+    if figures["page"] is not None:
+        rows.append(row(name, trials, "dashboard page", figures["page"], None, "s"))
+    page_times = pages.measure(url, repeat)
+    baseline = page_times.pop("healthz (baseline)")
+    rows += [
+        row(name, trials, page, seconds, baseline, "s", "/healthz")
+        for page, seconds in page_times.items()
+    ]
+    written = writes.measure(url, processes=4, count=saves)
+    rows.append(
+        row(
+            name,
+            trials,
+            "concurrent saves (4 processes)",
+            written["app_writes_per_s"],
+            written["plain_inserts_per_s"],
+            "per s",
+            "plain INSERTs",
+        )
+    )
+    return rows
+
+
+def csv_rows(name: str, trials: int, postgres: str | None) -> list[dict]:
+    """The export and import figures for one size."""
+    (result,) = export_import.run([trials], postgres)
+    return [
+        row(
+            name,
+            trials,
+            "trials export",
+            result["export"]["seconds"],
+            result["export_baseline"]["seconds"],
+            "s",
+            "csv.writer over a cursor",
+        ),
+        row(
+            name,
+            trials,
+            "trials import",
+            result["import"]["seconds"],
+            result["import_baseline"]["seconds"],
+            "s",
+            "executemany",
+        ),
+    ]
+
+
+def row(database, trials, what, value, baseline, unit, baseline_name=""):
+    """One line of the table."""
+    return {
+        "database": database,
+        "trials": trials,
+        "benchmark": what,
+        "value": round(value, 4),
+        "baseline": None if baseline is None else round(baseline, 4),
+        "baseline_is": baseline_name,
+        "unit": unit,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--trials", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--saves", type=int, default=200, help="trials each writer process saves"
+    )
+    parser.add_argument("--skip-csv", action="store_true", help="no export/import")
+    parser.add_argument(
+        "--json", type=Path, default=RESULTS / "bench.json", help="where the table goes"
+    )
+    args = parser.parse_args()
+    if not 1 <= args.trials <= 1_000_000:
+        parser.error("--trials must be between 1 and 1,000,000")
+
+    targets = [("SQLite", dashboard.sqlite_databases, None)]
+    if os.environ.get("DATABASE_URL"):
+        server = database_uri(os.environ["DATABASE_URL"])
+        targets.append(
+            ("PostgreSQL", lambda n: dashboard.postgresql_databases(server, n), server)
+        )
+    table = []
+    for name, databases, postgres in targets:
+        for url in databases(args.trials):
+            table += rows_for(name, url, args.trials, args.repeat, args.saves)
+        if not args.skip_csv:
+            table += csv_rows(name, args.trials, postgres)
+
+    print(
+        f"{'database':<11}{'trials':>9}  {'benchmark':<32}{'value':>10}"
+        f"{'baseline':>10}  unit   baseline is"
+    )
+    for line in table:
+        baseline = "" if line["baseline"] is None else f"{line['baseline']:.4g}"
+        print(
+            f"{line['database']:<11}{line['trials']:>9}  {line['benchmark']:<32}"
+            f"{line['value']:>10.4g}{baseline:>10}  {line['unit']:<6} "
+            f"{line['baseline_is']}"
+        )
+    args.json.parent.mkdir(exist_ok=True)
+    args.json.write_text(json.dumps(table, indent=2))
+
+
+if __name__ == "__main__":
+    main()
