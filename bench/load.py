@@ -6,8 +6,8 @@ download the trials export. Every save a client is told about (a redirect to
 the saved record) is checked against the database afterwards, with its audit
 row: zero lost writes is the requirement, latency the measurement.
 
-    python -m bench.load --base-url http://127.0.0.1:8000 --database-url URL \\
-        --therapists 20 --reviewers 5 --seconds 60
+    python -m bench.load --trials 100000             # scratch database, gunicorn
+    python -m bench.load --base-url http://127.0.0.1:8000 --database-url URL
 
 The accounts ``load-therapist-NN`` and ``load-reviewer-NN`` are created (or
 reused) in the database first; see :func:`prepare_accounts`.
@@ -17,13 +17,19 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import re
+import socket
 import statistics
+import subprocess
+import sys
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -265,25 +271,96 @@ def summary(tally: Tally, seconds: float) -> dict:
     return table
 
 
+@contextmanager
+def served(database_url: str, workers: int = 4) -> Iterator[str]:
+    """The app under gunicorn on 127.0.0.1 with ``workers`` workers; its URL."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = {"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "load test"}
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--no-control-socket",
+            "--workers",
+            str(workers),
+            "--bind",
+            f"127.0.0.1:{port}",
+            f"tracker:create_app({config!r})",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                if requests.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except requests.RequestException:
+                time.sleep(0.1)
+        yield base
+    finally:
+        server.terminate()
+        _, errors = server.communicate(timeout=60)
+        served.errors = errors
+
+
+def scratch_database(trials: int) -> Iterator[str]:
+    """A migrated scratch database holding ``trials`` trials (bulk-filled).
+
+    SQLite in a temporary folder, or a scratch schema of the PostgreSQL
+    database that DATABASE_URL names.
+    """
+    from bench.dashboard import postgresql_databases, sqlite_databases
+    from bench.fill import fill
+    from tracker import create_app, database_uri
+    from tracker.extensions import db
+    from tracker.schema import upgrade_database
+
+    if os.environ.get("DATABASE_URL"):
+        databases = postgresql_databases(
+            database_uri(os.environ["DATABASE_URL"]), trials
+        )
+    else:
+        databases = sqlite_databases(trials)
+    for url in databases:
+        app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "x"})
+        with app.app_context():
+            upgrade_database()
+            fill(db.engine, trials, seed=1)
+            db.engine.dispose()
+        yield url
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--base-url", required=True)
-    parser.add_argument("--database-url", required=True)
+    target = parser.add_mutually_exclusive_group(required=True)
+    target.add_argument("--base-url", help="a server already running")
+    target.add_argument(
+        "--trials",
+        type=int,
+        help="serve a scratch database of this many trials with gunicorn "
+        "(PostgreSQL if DATABASE_URL is set, else SQLite)",
+    )
+    parser.add_argument("--database-url", help="the running server's database")
+    parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--therapists", type=int, default=20)
     parser.add_argument("--reviewers", type=int, default=5)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args()
-    prepare_accounts(args.database_url, args.therapists, args.reviewers)
-    tally = run(args.base_url, args.therapists, args.reviewers, args.seconds)
-    result = {
-        "figures": summary(tally, args.seconds),
-        "failures": tally.failures[:20],
-        "failed_requests": len(tally.failures),
-        "lost": lost_writes(args.database_url, tally),
-        "saved_trials": len(tally.saved_trials),
-        "saved_follow_ups": tally.saved_follow_ups,
-    }
+    if args.base_url and not args.database_url:
+        parser.error("--base-url needs --database-url")
+    if args.base_url:
+        result = load(args.base_url, args.database_url, args)
+    else:
+        for url in scratch_database(args.trials):
+            with served(url, args.workers) as base:
+                result = load(base, url, args)
     print(f"{'request':<15}{'n':>8}{'per s':>8}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}")
     for kind, row in result["figures"].items():
         print(
@@ -293,9 +370,25 @@ def main() -> None:
     print(
         f"failed requests: {result['failed_requests']}; lost writes: {result['lost']}"
     )
+    for failure in result["failures"]:
+        print("  ", failure)
     if args.json:
         with open(args.json, "w") as out:
             json.dump(result, out, indent=2)
+
+
+def load(base: str, database_url: str, args) -> dict:
+    """Run the mixed load against ``base``; figures, failures and lost writes."""
+    prepare_accounts(database_url, args.therapists, args.reviewers)
+    tally = run(base, args.therapists, args.reviewers, args.seconds)
+    return {
+        "figures": summary(tally, args.seconds),
+        "failures": tally.failures[:20],
+        "failed_requests": len(tally.failures),
+        "lost": lost_writes(database_url, tally),
+        "saved_trials": len(tally.saved_trials),
+        "saved_follow_ups": tally.saved_follow_ups,
+    }
 
 
 if __name__ == "__main__":
