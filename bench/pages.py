@@ -10,36 +10,16 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from bench.dashboard import timed
-from tracker import create_app
-from tracker.auth.passwords import hash_password
+from bench.writes import PASSWORD, bench_app, ensure_account
 from tracker.extensions import db
-from tracker.models import Patient, Trial, User
-
-PASSWORD = "bench password 1"
+from tracker.models import Patient, Trial
 
 
 def measure(url: str, repeat: int = 5) -> dict[str, float]:
     """Median seconds per page, and the ``/healthz`` baseline."""
-    app = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "bench",
-            "SQLALCHEMY_DATABASE_URI": url,
-            "WTF_CSRF_ENABLED": False,
-        }
-    )
+    app = bench_app(url)
     with app.app_context():
-        if not db.session.scalar(
-            sa.select(User.id).where(User.username == "bench-admin")
-        ):
-            db.session.add(
-                User(
-                    username="bench-admin",
-                    role="admin",
-                    password_hash=hash_password(PASSWORD),
-                )
-            )
-            db.session.commit()
+        ensure_account("bench-admin", "admin")
         patient_id = db.session.scalar(sa.select(sa.func.max(Patient.id)))
         trial_id = db.session.scalar(
             sa.select(sa.func.max(Trial.id)).where(Trial.patient_id == patient_id)

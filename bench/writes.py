@@ -23,7 +23,17 @@ from tracker.models import Patient, User
 PASSWORD = "bench password 1"
 
 
-def _app(url: str):
+def ensure_account(username: str, role: str) -> None:
+    """Add a benchmark account with :data:`PASSWORD` unless it exists."""
+    if not db.session.scalar(sa.select(User.id).where(User.username == username)):
+        db.session.add(
+            User(username=username, role=role, password_hash=hash_password(PASSWORD))
+        )
+        db.session.commit()
+
+
+def bench_app(url: str):
+    """The app on ``url`` for benchmarks: test client friendly, no CSRF."""
     return create_app(
         {
             "TESTING": True,
@@ -39,7 +49,7 @@ def _code(number: int, start_at: float) -> str:
 
 
 def _through_the_app(url: str, number: int, count: int, start_at: float) -> int:
-    app = _app(url)
+    app = bench_app(url)
     client = app.test_client()
     client.post(
         "/auth/login", data={"username": "bench-therapist", "password": PASSWORD}
@@ -65,7 +75,7 @@ def _through_the_app(url: str, number: int, count: int, start_at: float) -> int:
 
 
 def _plain_inserts(url: str, number: int, count: int, start_at: float) -> int:
-    app = _app(url)
+    app = bench_app(url)
     with app.app_context():
         patient_id = db.session.scalar(sa.select(sa.func.min(Patient.id)))
         db.session.close()
@@ -108,19 +118,9 @@ def _race(worker, url: str, processes: int, count: int) -> float:
 
 def measure(url: str, processes: int = 4, count: int = 200) -> dict[str, float]:
     """Trials saved per second through the app, and plain inserts per second."""
-    app = _app(url)
+    app = bench_app(url)
     with app.app_context():
-        if not db.session.scalar(
-            sa.select(User.id).where(User.username == "bench-therapist")
-        ):
-            db.session.add(
-                User(
-                    username="bench-therapist",
-                    role="therapist",
-                    password_hash=hash_password(PASSWORD),
-                )
-            )
-            db.session.commit()
+        ensure_account("bench-therapist", "therapist")
         db.engine.dispose()
     through_app = _race(_through_the_app, url, processes, count)
     plain = _race(_plain_inserts, url, processes, count)

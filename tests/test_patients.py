@@ -108,3 +108,18 @@ def test_missing_patient_is_a_404_page(client):
     assert "Page not found" in response.text
     assert client.get("/patients/999/edit").status_code == 404
     assert client.get("/patients/abc").status_code == 404
+
+
+def test_voiding_a_patient_hides_them_but_keeps_the_record(client, records):
+    patient = records.patient(code="PF-0099")
+    response = client.post(f"/patients/{patient}/void", data={"reason": ""})
+    assert "Say why" in response.text
+    response = client.post(
+        f"/patients/{patient}/void",
+        data={"reason": "added twice"},
+        follow_redirects=True,
+    )
+    assert "Patient PF-0099 voided." in response.text
+    assert "PF-0099" not in client.get("/patients/").text
+    assert records.count(Patient) == 1
+    assert "added twice" in client.get(f"/patients/{patient}/void").text

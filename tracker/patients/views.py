@@ -6,8 +6,8 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from .. import audit, charts
 from ..access import requires
 from ..extensions import db
-from ..forms import VoidForm
-from ..models import Patient, utcnow
+from ..models import Patient
+from ..voiding import void_page
 from .forms import PatientForm, PatientUpdateForm
 
 bp = Blueprint("patients", __name__, url_prefix="/patients")
@@ -71,16 +71,9 @@ def update(patient_id: int):
 def void(patient_id: int):
     """Void a patient added by mistake: gone from lists, kept on file."""
     patient = db.get_or_404(Patient, patient_id)
-    form = VoidForm()
-    if not patient.voided and form.validate_on_submit():
-        patient.voided_at, patient.void_reason = utcnow(), form.reason.data
-        db.session.commit()
-        flash(f"Patient {patient.code} voided.", "success")
-        return redirect(url_for("patients.index"))
-    return render_template(
-        "void.html",
-        form=form,
-        record=patient,
-        what=f"patient {patient.code}",
+    return void_page(
+        patient,
+        f"patient {patient.code}",
         back=url_for("patients.detail", patient_id=patient.id),
+        done=url_for("patients.index"),
     )

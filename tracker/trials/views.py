@@ -9,10 +9,10 @@ from .. import audit
 from ..access import requires
 from ..extensions import db
 from ..filters import TrialFilterForm
-from ..forms import VoidForm
-from ..models import FollowUp, Patient, Trial, utcnow
+from ..models import FollowUp, Patient, Trial
 from ..settings import clinic_settings
 from ..sql import days_between
+from ..voiding import void_page
 from .forms import FollowUpForm, FollowUpUpdateForm, TrialForm, TrialUpdateForm
 
 bp = Blueprint("trials", __name__)
@@ -146,18 +146,11 @@ def due():
 def void(trial_id: int):
     """Void a trial entered in error: gone from lists and rates, kept on file."""
     trial = db.get_or_404(Trial, trial_id)
-    form = VoidForm()
-    if not trial.voided and form.validate_on_submit():
-        trial.voided_at, trial.void_reason = utcnow(), form.reason.data
-        db.session.commit()
-        flash("Trial voided.", "success")
-        return redirect(url_for("patients.detail", patient_id=trial.patient_id))
-    return render_template(
-        "void.html",
-        form=form,
-        record=trial,
-        what="this trial",
+    return void_page(
+        trial,
+        "trial",
         back=url_for("trials.detail", trial_id=trial.id),
+        done=url_for("patients.detail", patient_id=trial.patient_id),
     )
 
 
@@ -166,16 +159,5 @@ def void(trial_id: int):
 def void_follow_up(follow_up_id: int):
     """Void a follow-up entered in error."""
     follow_up = db.get_or_404(FollowUp, follow_up_id)
-    form = VoidForm()
-    if not follow_up.voided and form.validate_on_submit():
-        follow_up.voided_at, follow_up.void_reason = utcnow(), form.reason.data
-        db.session.commit()
-        flash("Follow-up voided.", "success")
-        return redirect(url_for("trials.detail", trial_id=follow_up.trial_id))
-    return render_template(
-        "void.html",
-        form=form,
-        record=follow_up,
-        what="this follow-up",
-        back=url_for("trials.detail", trial_id=follow_up.trial_id),
-    )
+    trial_page = url_for("trials.detail", trial_id=follow_up.trial_id)
+    return void_page(follow_up, "follow-up", back=trial_page, done=trial_page)

@@ -1,0 +1,21 @@
+"""Voiding a record: it leaves lists and rates but stays on file and in the trail."""
+
+from flask import flash, redirect, render_template
+
+from .extensions import db
+from .forms import VoidForm
+from .models import utcnow
+
+
+def void_page(record, what: str, back: str, done: str):
+    """Ask why, then void ``record`` and go to ``done``; ``back`` cancels.
+
+    The audit trail records the void (and its reason) in the same commit.
+    """
+    form = VoidForm()
+    if not record.voided and form.validate_on_submit():
+        record.voided_at, record.void_reason = utcnow(), form.reason.data
+        db.session.commit()
+        flash(f"{what[:1].upper()}{what[1:]} voided.", "success")
+        return redirect(done)
+    return render_template("void.html", form=form, record=record, what=what, back=back)
