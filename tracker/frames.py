@@ -52,8 +52,9 @@ def trials_frame(
     out. The outcome is chosen from the follow-ups at or after the minimum
     interval by :func:`analysis.rule.outcome_follow_ups`; ``outcome_rating``
     (and ``outcome_pain``) are missing for trials without one. ``therapist``
-    is the user name of whoever recorded the trial. Without ``detail`` only
-    :data:`SUMMARY_COLUMNS` are read, which is all the summary needs.
+    is the user name of whoever recorded the trial (read as the user id and
+    named afterwards). Without ``detail`` only :data:`SUMMARY_COLUMNS` are
+    read, which is all the summary needs.
     """
     settings = settings or clinic_settings()
     query = trials_query(filters, settings, detail)
@@ -67,7 +68,21 @@ def trials_frame(
         chunks.append(_columns(rows, names))
     result.close()
     columns = {name: np.concatenate([c[name] for c in chunks]) for name in names}
+    if detail:
+        # Read after the trials, so every user who recorded one is there.
+        users = db.session.connection().execute(sa.select(User.id, User.username))
+        columns["therapist"] = _therapists(columns["therapist"], dict(users.all()))
     return _one_row_per_trial(columns, settings, detail)
+
+
+def _therapists(user_ids: np.ndarray, usernames: dict[int, str]) -> pd.Categorical:
+    """User ids as a categorical of user names (missing where nobody recorded it)."""
+    categories = sorted(usernames.values())
+    code = {name: number for number, name in enumerate(categories)}
+    codes = pd.Series(user_ids).map({i: code[name] for i, name in usernames.items()})
+    return pd.Categorical.from_codes(
+        codes.fillna(NONE).to_numpy("int64"), categories=categories
+    )
 
 
 def trials_query(
@@ -95,7 +110,8 @@ def trials_query(
         selected += [
             _code(Trial.activity, ACTIVITIES).label("activity"),
             Trial.product.label("product"),
-            User.username.label("therapist"),
+            # The id, named after the query: user names are few, trials many.
+            sa.func.coalesce(Trial.recorded_by_id, NONE).label("therapist"),
             sa.func.coalesce(FollowUp.pain, NONE).label("outcome_pain"),
         ]
     query = (
@@ -104,8 +120,6 @@ def trials_query(
         .join(Patient, Patient.id == Trial.patient_id)
         .outerjoin(FollowUp, eligible)
     )
-    if detail:
-        query = query.outerjoin(User, User.id == Trial.recorded_by_id)
     return filters.apply(query)
 
 
@@ -117,7 +131,7 @@ def _code(column, values) -> sa.Case:
 
 def _columns(rows: list[tuple], names: list[str]) -> dict[str, np.ndarray]:
     """The cursor's rows as one array per column (text as objects)."""
-    text = {"product", "therapist"}
+    text = {"product"}
     if not rows:
         return {
             name: np.array([], dtype=object if name in text else "int64")
@@ -171,7 +185,7 @@ def _one_row_per_trial(
         frame |= {
             "activity": _categories(columns["activity"][rows], ACTIVITIES),
             "product": pd.Categorical(columns["product"][rows]),
-            "therapist": pd.Categorical(columns["therapist"][rows]),
+            "therapist": columns["therapist"][rows],
             "outcome_pain": outcome_pain,
         }
     return pd.DataFrame(frame, columns=list(frame))
