@@ -7,13 +7,14 @@ the dashboard recomputes over the whole clinic history.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 
 from analysis.rule import (
+    BENEFIT_DEFINITIONS,
     RELIEF_CRITERIA,
     BenefitDefinition,
     ReliefCriterion,
@@ -44,16 +45,28 @@ def check_choice(name: str, value: object, choices: tuple) -> None:
 
 @dataclass(frozen=True, eq=False)
 class CheckedTrials:
-    """The columns the statistics need, checked and as arrays, row for row."""
+    """A trials frame checked once, its columns as arrays, row for row.
 
+    Made by :func:`check_trials`. The statistics functions accept one in place
+    of the frame, so several of them (rates by aid, overall, by activity...,
+    the rule check) share one check and one choice of the trials that count.
+    It belongs to the frame it was made from, which must not change since.
+    """
+
+    frame: pd.DataFrame
+    benefit_definition: BenefitDefinition
     pain_without: np.ndarray
     pain_with: np.ndarray
     intervention: np.ndarray  # index into INTERVENTIONS
-    patient: np.ndarray  # a number per patient
+    patient: np.ndarray  # a number per patient, from 0
     trial_date: np.ndarray  # datetime64
     chronological: np.ndarray  # positions by trial_date, then trial_id
     has_outcome: np.ndarray
     benefit: np.ndarray  # False where there is no outcome
+    _counted: dict = field(default_factory=dict, repr=False)
+
+    def __len__(self) -> int:
+        return len(self.pain_without)
 
     @property
     def assessable(self) -> np.ndarray:
@@ -73,6 +86,14 @@ class CheckedTrials:
         first by date, then trial_id, so repeat trials of an aid do not weigh
         a patient more than others.
         """
+        key = (unit, outcome_required)
+        if key not in self._counted:
+            positions = self._count(unit, outcome_required)
+            positions.flags.writeable = False
+            self._counted[key] = positions
+        return self._counted[key]
+
+    def _count(self, unit: CountingUnit, outcome_required: bool) -> np.ndarray:
         eligible = self.assessable
         if outcome_required:
             eligible = eligible & self.has_outcome
@@ -87,28 +108,39 @@ class CheckedTrials:
 
 
 def check_trials(
-    trials: pd.DataFrame,
-    benefit_definition: BenefitDefinition,
+    trials: pd.DataFrame | CheckedTrials,
+    benefit_definition: BenefitDefinition = "markedly_improved",
     criterion: ReliefCriterion = "any",
     extra_columns: tuple[str, ...] = (),
 ) -> CheckedTrials:
     """Check a trials frame and return its columns as arrays.
 
     Raises ValueError naming the column when a column is missing or holds a
-    value the statistics cannot use.
+    value the statistics cannot use. Given a :class:`CheckedTrials` already,
+    returns it after checking it was made for ``benefit_definition`` and has
+    ``extra_columns``.
     """
+    check_choice("relief criterion", criterion, RELIEF_CRITERIA)
+    if isinstance(trials, CheckedTrials):
+        if trials.benefit_definition != benefit_definition:
+            raise ValueError(
+                f"the trials were checked for benefit definition "
+                f"{trials.benefit_definition!r}, not {benefit_definition!r}"
+            )
+        _check_columns(trials.frame, extra_columns)
+        return trials
     if not isinstance(trials, pd.DataFrame):
         raise TypeError(f"trials must be a DataFrame, not {type(trials).__name__}")
-    check_choice("relief criterion", criterion, RELIEF_CRITERIA)
-    missing = [c for c in (*TRIAL_COLUMNS, *extra_columns) if c not in trials]
-    if missing:
-        raise ValueError(f"trials lacks columns {missing}")
+    check_choice("benefit definition", benefit_definition, BENEFIT_DEFINITIONS)
+    _check_columns(trials, extra_columns)
 
     patient = pd.factorize(trials["patient_id"])[0]
     if (patient < 0).any():
         raise ValueError("patient_id is missing for some trials")
     trial_date = _dates(trials["trial_date"])
     return CheckedTrials(
+        frame=trials,
+        benefit_definition=benefit_definition,
         pain_without=_pain_scores(trials["pain_without"]),
         pain_with=_pain_scores(trials["pain_with"]),
         intervention=_interventions(trials["intervention"]),
@@ -117,6 +149,12 @@ def check_trials(
         chronological=_chronological(trial_date, trials["trial_id"]),
         **_outcomes(trials["outcome_rating"], benefit_definition),
     )
+
+
+def _check_columns(trials: pd.DataFrame, extra_columns: tuple[str, ...]) -> None:
+    missing = [c for c in (*TRIAL_COLUMNS, *extra_columns) if c not in trials]
+    if missing:
+        raise ValueError(f"trials lacks columns {missing}")
 
 
 def _pain_scores(scores: pd.Series) -> np.ndarray:
@@ -165,15 +203,35 @@ def _dates(dates: pd.Series) -> np.ndarray:
 
 def _chronological(trial_date: np.ndarray, trial_ids: pd.Series) -> np.ndarray:
     """Positions ordered by date, then trial_id (a stable sort on top of another)."""
-    id_rank, unique_ids = pd.factorize(trial_ids, sort=True)
-    if (id_rank < 0).any():
-        raise ValueError("trial_id is missing for some trials")
-    if len(unique_ids) < len(trial_ids):
-        repeated = trial_ids[trial_ids.duplicated()].unique()[:5].tolist()
-        raise ValueError(f"trial_id must be unique; repeated: {repeated}")
-    by_id = np.empty(len(id_rank), dtype="int64")
-    by_id[id_rank] = np.arange(len(id_rank))
-    return by_id[np.argsort(trial_date[by_id], kind="stable")]
+    ids = trial_ids.to_numpy()
+    if ids.dtype.kind in "iu" and (len(ids) < 2 or (ids[1:] > ids[:-1]).all()):
+        # Already in trial_id order, as the web app's frames come: all distinct.
+        by_id = np.arange(len(ids))
+    else:
+        id_rank, unique_ids = pd.factorize(trial_ids, sort=True)
+        if (id_rank < 0).any():
+            raise ValueError("trial_id is missing for some trials")
+        if len(unique_ids) < len(trial_ids):
+            repeated = trial_ids[trial_ids.duplicated()].unique()[:5].tolist()
+            raise ValueError(f"trial_id must be unique; repeated: {repeated}")
+        by_id = np.empty(len(id_rank), dtype="int64")
+        by_id[id_rank] = np.arange(len(id_rank))
+    return by_id[_stable_order(trial_date[by_id])]
+
+
+def _stable_order(dates: np.ndarray) -> np.ndarray:
+    """``np.argsort(dates, kind="stable")``, as a radix sort when dates are whole days.
+
+    A clinic's trials span far fewer than 65,536 days, and NumPy sorts 16-bit
+    integers stably by radix: several times faster than a merge sort.
+    """
+    if len(dates):
+        days = dates.astype("datetime64[D]")
+        first, last = days.min(), days.max()
+        if (last - first).astype("int64") < 2**16 and (days == dates).all():
+            offsets = (days - first).astype("int64").astype("uint16")
+            return np.argsort(offsets, kind="stable")
+    return np.argsort(dates, kind="stable")
 
 
 def _outcomes(

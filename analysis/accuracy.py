@@ -111,7 +111,7 @@ class RuleCheck:
 
 
 def two_by_two(
-    trials: pd.DataFrame,
+    trials: pd.DataFrame | CheckedTrials,
     criterion: ReliefCriterion = "any",
     benefit_definition: BenefitDefinition = "markedly_improved",
     unit: CountingUnit = "patient",
@@ -141,7 +141,7 @@ def _two_by_two(
 
 
 def rule_check(
-    trials: pd.DataFrame,
+    trials: pd.DataFrame | CheckedTrials,
     criterion: ReliefCriterion = "any",
     benefit_definition: BenefitDefinition = "markedly_improved",
     unit: CountingUnit = "patient",
@@ -158,7 +158,7 @@ def rule_check(
 
 
 def rule_check_by_criterion(
-    trials: pd.DataFrame,
+    trials: pd.DataFrame | CheckedTrials,
     benefit_definition: BenefitDefinition = "markedly_improved",
     unit: CountingUnit = "patient",
 ) -> list[RuleCheck]:

@@ -93,12 +93,14 @@ def against_band(
     rate = proportion(count, n)
     if n == 0:
         return BandCheck("too_few", None, None, None, low, high)
-    posterior = beta(count + 1, n - count + 1)
+    # The posterior under a Beta(1, 1) prior (shape arguments rather than a
+    # frozen distribution, which costs a millisecond to build).
+    posterior = (count + 1, n - count + 1)
     return BandCheck(
         verdict=_verdict(rate.wilson, low, high) if n >= minimum_cases else "too_few",
         p_value_vs_low=float(binomtest(count, n, low, alternative="greater").pvalue),
         p_value_vs_high=float(binomtest(count, n, high, alternative="less").pvalue),
-        p_in_band=float(posterior.cdf(high) - posterior.cdf(low)),
+        p_in_band=float(beta.cdf(high, *posterior) - beta.cdf(low, *posterior)),
         low=low,
         high=high,
     )

@@ -31,10 +31,12 @@ __all__ = [
     "GROUPINGS",
     "INTERVENTIONS",
     "RATE_COLUMNS",
+    "CheckedTrials",
     "CountingUnit",
     "Grouping",
     "Intervention",
     "Proportion",
+    "check_trials",
     "count_unit",
     "proportion",
     "response_rates",
@@ -161,7 +163,7 @@ def _rate_frame(rate: str, count: np.ndarray, n: np.ndarray) -> dict[str, np.nda
 
 
 def count_unit(
-    trials: pd.DataFrame,
+    trials: pd.DataFrame | CheckedTrials,
     unit: CountingUnit = "patient",
     criterion: ReliefCriterion = "any",
     benefit_definition: BenefitDefinition = "markedly_improved",
@@ -184,7 +186,7 @@ def count_unit(
     check_choice("counting unit", unit, COUNTING_UNITS)
     checked = check_trials(trials, benefit_definition, criterion)
     positions = checked.counted(unit, outcome_required)
-    counted = trials.iloc[positions].copy()
+    counted = checked.frame.iloc[positions].copy()
     counted["immediate_relief"] = checked.relief(criterion)[positions]
     counted["long_term_benefit"] = pd.array(checked.benefit[positions], dtype="boolean")
     counted.loc[~checked.has_outcome[positions], "long_term_benefit"] = pd.NA
@@ -192,7 +194,7 @@ def count_unit(
 
 
 def response_rates(
-    trials: pd.DataFrame,
+    trials: pd.DataFrame | CheckedTrials,
     by: Grouping | None = "intervention",
     unit: CountingUnit = "patient",
     criterion: ReliefCriterion = "any",
@@ -216,12 +218,15 @@ def response_rates(
     With ``unit="patient"`` a patient counts under the first trial of each
     aid, so grouping by product or activity credits that trial's product or
     activity only; use ``unit="trial"`` to compare products.
+
+    ``trials`` may be a frame already checked by :func:`check_trials` (for
+    the same ``benefit_definition``), so several groupings share one check.
     """
     check_choice("grouping", by, (*GROUPINGS, None))
     check_choice("counting unit", unit, COUNTING_UNITS)
     column_needed = () if by in (None, "intervention", "month") else (by,)
     checked = check_trials(trials, benefit_definition, criterion, column_needed)
-    group, labels = _groups(trials, checked, by)
+    group, labels = _groups(checked, by)
 
     def per_group(positions: np.ndarray) -> np.ndarray:
         return np.bincount(group[positions], minlength=len(labels)).astype("int64")
@@ -232,7 +237,9 @@ def response_rates(
     benefited = benefit_counted[checked.benefit[benefit_counted]]
     columns = {
         "trials": per_group(np.arange(len(group))),
-        "patients": per_group(_first_of_each_patient(group, checked.patient)),
+        "patients": per_group(
+            _first_of_each_patient(group, checked.patient, len(labels))
+        ),
         "assessable": per_group(np.flatnonzero(checked.assessable)),
         **_rate_frame(
             "immediate_relief", per_group(relieved), per_group(relief_counted)
@@ -248,12 +255,10 @@ def response_rates(
     return rates
 
 
-def _groups(
-    trials: pd.DataFrame, checked: CheckedTrials, by: Grouping | None
-) -> tuple[np.ndarray, list]:
+def _groups(checked: CheckedTrials, by: Grouping | None) -> tuple[np.ndarray, list]:
     """Each trial's group number and the group labels in display order."""
     if by is None:
-        return np.zeros(len(trials), dtype="int64"), [None]
+        return np.zeros(len(checked), dtype="int64"), [None]
     if by == "intervention":
         return checked.intervention, list(INTERVENTIONS)
     if by == "month":
@@ -261,11 +266,14 @@ def _groups(
         group, distinct = pd.factorize(months, sort=True)
         labels = np.datetime_as_string(distinct.astype("datetime64[M]"), unit="M")
         return group, labels.tolist()
-    group, distinct = pd.factorize(trials[by], sort=True, use_na_sentinel=False)
+    group, distinct = pd.factorize(checked.frame[by], sort=True, use_na_sentinel=False)
     return group, list(distinct)
 
 
-def _first_of_each_patient(group: np.ndarray, patient: np.ndarray) -> np.ndarray:
+def _first_of_each_patient(
+    group: np.ndarray, patient: np.ndarray, groups: int
+) -> np.ndarray:
     """Positions of one trial per patient within each group."""
-    pairs = pd.DataFrame({"group": group, "patient": patient})
-    return np.flatnonzero(~pairs.duplicated().to_numpy())
+    # Patients are numbered from 0, so one integer names a (patient, group) pair.
+    pairs = patient.astype("int64") * max(groups, 1) + group
+    return np.flatnonzero(~pd.Series(pairs).duplicated().to_numpy())

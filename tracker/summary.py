@@ -54,14 +54,21 @@ class Summary:
 
 
 def summarise(
-    trials: pd.DataFrame, settings: ClinicSettings, unit: str = "patient"
+    trials: pd.DataFrame | analysis.CheckedTrials,
+    settings: ClinicSettings,
+    unit: str = "patient",
 ) -> Summary:
-    """The summary of a trials frame (see :func:`tracker.frames.trials_frame`)."""
+    """The summary of a trials frame (see :func:`tracker.frames.trials_frame`).
+
+    The frame may come checked already (:func:`analysis.check_trials`).
+    """
     options = {
         "unit": unit,
         "criterion": settings.relief_criterion,
         "benefit_definition": settings.benefit_definition,
     }
+    # One check of the frame, and one choice of the trials that count, for all.
+    trials = analysis.check_trials(trials, settings.benefit_definition)
     per_aid = analysis.response_rates(trials, by="intervention", **options)
     overall = analysis.response_rates(trials, by=None, **options)
     by_criterion = analysis.rule_check_by_criterion(

@@ -10,9 +10,11 @@ from scipy.stats import binomtest
 from analysis import (
     INTERVENTIONS,
     RATE_COLUMNS,
+    check_trials,
     count_unit,
     proportion,
     response_rates,
+    rule_check_by_criterion,
 )
 
 
@@ -402,3 +404,81 @@ def test_a_grouping_column_must_be_there():
 def test_trials_must_be_a_data_frame():
     with pytest.raises(TypeError, match="must be a DataFrame"):
         response_rates([{"trial_id": 1}])
+
+
+def random_trials(seed: int, size: int = 400, **changes) -> pd.DataFrame:
+    """Many trials with repeat patients, shuffled rows, outcomes on some."""
+    rng = np.random.default_rng(seed)
+    ratings = np.array([None, "same", "markedly_improved", "moderately_improved"])
+    trials = make_trials(
+        {
+            "patient_id": int(rng.integers(1, size // 3)),
+            "intervention": str(rng.choice(INTERVENTIONS)),
+            "product": str(rng.choice(["A", "B", "C"])),
+            "activity": str(rng.choice(["stairs", "running"])),
+            "trial_date": date(2024, 1, 1) + pd.Timedelta(days=int(d)),
+            "pain_without": int(rng.integers(0, 11)),
+            "pain_with": int(rng.integers(0, 11)),
+            "outcome_rating": rng.choice(ratings),
+        }
+        for d in rng.integers(0, 60, size)
+    )
+    return trials.sample(frac=1, random_state=seed).assign(**changes)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize("unit", ["patient", "trial"])
+def test_a_frame_checked_once_gives_the_same_numbers_for_every_call(seed, unit):
+    trials = random_trials(seed)
+    checked = check_trials(trials, "moderately_improved")
+    options = {"unit": unit, "benefit_definition": "moderately_improved"}
+
+    for by in ("intervention", "product", "activity", "month", None):
+        for criterion in ("any", "mcid"):
+            pd.testing.assert_frame_equal(
+                response_rates(checked, by=by, criterion=criterion, **options),
+                response_rates(trials, by=by, criterion=criterion, **options),
+            )
+    for outcome_required in (False, True):
+        pd.testing.assert_frame_equal(
+            count_unit(checked, outcome_required=outcome_required, **options),
+            count_unit(trials, outcome_required=outcome_required, **options),
+        )
+    assert rule_check_by_criterion(checked, **options) == rule_check_by_criterion(
+        trials, **options
+    )
+
+
+@pytest.mark.parametrize(
+    "dates",
+    [
+        # Times of day, and a span too long for the 16-bit radix sort.
+        lambda d: d + pd.to_timedelta(np.arange(len(d)) % 5, unit="h"),
+        lambda d: d.where(np.arange(len(d)) % 7 > 0, pd.Timestamp("1800-03-01")),
+    ],
+)
+def test_trials_in_any_row_order_and_with_any_dates_count_the_same(dates):
+    trials = random_trials(4)
+    trials = trials.assign(trial_date=dates(trials["trial_date"]))
+    by_id = trials.sort_values("trial_id")
+
+    for outcome_required in (False, True):
+        pd.testing.assert_frame_equal(
+            count_unit(trials, outcome_required=outcome_required).sort_values(
+                "trial_id"
+            ),
+            count_unit(by_id, outcome_required=outcome_required),
+        )
+    pd.testing.assert_frame_equal(response_rates(trials), response_rates(by_id))
+
+
+def test_a_checked_frame_is_for_one_benefit_definition():
+    checked = check_trials(two_patients_and_a_stray_brace(), "markedly_improved")
+
+    with pytest.raises(ValueError, match="checked for benefit definition"):
+        response_rates(checked, benefit_definition="moderately_improved")
+    with pytest.raises(ValueError, match=r"lacks columns \['therapist'\]"):
+        response_rates(
+            check_trials(two_patients_and_a_stray_brace().drop(columns="therapist")),
+            by="therapist",
+        )

@@ -47,6 +47,7 @@ def dashboard_content(
     if trials.empty:
         return None
     unit = filters.unit_value
+    trials = analysis.check_trials(trials, settings.benefit_definition)
     result = summarise(trials, settings, unit)
     options = {
         "unit": unit,
@@ -76,7 +77,7 @@ def dashboard_content(
     ]
     pain_change = [
         group | {"args": base_args | {"intervention": group["intervention"]}}
-        for group in pain_changes(trials)
+        for group in pain_changes(trials.frame)
     ]
     aids = [
         group

@@ -7,7 +7,9 @@ from flask import Blueprint, jsonify, render_template, request, send_file
 
 from ..access import requires
 from ..filters import TrialFilterForm
+from ..settings import clinic_settings
 from ..summary import summary
+from .cache import cached
 from .content import dashboard_content
 
 bp = Blueprint("dashboard", __name__)
@@ -23,7 +25,14 @@ YEAR = 365 * 24 * 3600
 def index():
     """Rates per aid against the band, the rule check, and the tables behind them."""
     filters = TrialFilterForm.from_args(request.args)
-    content = dashboard_content(filters) if not filters.errors else None
+    content = None
+    if not filters.errors:
+        settings = clinic_settings()
+        content = cached(
+            "page",
+            (_key(filters), settings),
+            lambda: dashboard_content(filters, settings),
+        )
     return render_template("dashboard/index.html", filters=filters, content=content)
 
 
@@ -34,7 +43,16 @@ def summary_json():
     filters = TrialFilterForm.from_args(request.args)
     if filters.errors:
         return jsonify(errors=filters.errors), 400
-    return jsonify(summary(filters).to_dict())
+    settings = clinic_settings()
+    result = cached(
+        "summary", (_key(filters), settings), lambda: summary(filters, settings)
+    )
+    return jsonify(result.to_dict())
+
+
+def _key(filters: TrialFilterForm) -> tuple:
+    """The valid filters as a cache key (the counting unit among them)."""
+    return tuple(sorted(filters.as_args().items()))
 
 
 @bp.get(f"/dashboard/plotly-{PLOTLY_VERSION}.min.js")

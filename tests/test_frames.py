@@ -1,0 +1,55 @@
+"""The trials frame carries every value as stored, whatever its range."""
+
+from datetime import date, timedelta
+
+import pandas as pd
+from werkzeug.datastructures import MultiDict
+
+from tracker.extensions import db
+from tracker.filters import TrialFilterForm
+from tracker.frames import trials_frame
+from tracker.models import ACTIVITIES, INTERVENTIONS, Trial
+from tracker.settings import clinic_settings
+
+
+def test_every_small_value_survives_the_trip_from_the_database(app, users, records):
+    ratings = [None, "markedly_worse", "same", "markedly_improved"]
+    for number, (aid, activity) in enumerate(
+        (aid, activity) for aid in INTERVENTIONS for activity in ACTIVITIES
+    ):
+        trial = records.trial(
+            intervention=aid,
+            activity=activity,
+            activity_other="stairs at work" if activity == "other" else "",
+            pain_without=(0, 10, 7)[number % 3],
+            pain_with=(10, 0, 3, 7)[number % 4],
+            trial_date=date(1969, 12, 25) + timedelta(days=number * 3),
+        )
+        rating = ratings[number % 4]
+        if rating:
+            records.follow_up(
+                trial, weeks=12, global_rating=rating, pain=(0, 10, 4)[number % 3]
+            )
+    with app.test_request_context():
+        trials = trials_frame(TrialFilterForm.from_args(MultiDict()))
+        settings = clinic_settings()
+        expected = []
+        for trial in db.session.scalars(db.select(Trial).order_by(Trial.id)):
+            outcome = trial.outcome(
+                settings.follow_up_minimum_weeks, settings.follow_up_due_weeks
+            )
+            expected.append(
+                {
+                    "trial_id": trial.id,
+                    "intervention": trial.intervention,
+                    "activity": trial.activity,
+                    "trial_date": pd.Timestamp(trial.trial_date),
+                    "pain_without": trial.pain_without,
+                    "pain_with": trial.pain_with,
+                    "outcome_rating": outcome.global_rating if outcome else None,
+                    "outcome_pain": float(outcome.pain) if outcome else None,
+                }
+            )
+    assert len(trials) == len(INTERVENTIONS) * len(ACTIVITIES)
+    got = trials[list(expected[0])].astype(object).where(trials.notna(), None)
+    assert got.to_dict("records") == expected
