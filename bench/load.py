@@ -120,14 +120,12 @@ def _log_in(base: str, username: str, tally: Tally) -> requests.Session | None:
     return session if response is not None else None
 
 
-def therapist(base: str, number: int, deadline: float, tally: Tally) -> None:
-    """Add a patient, then record trials and follow-ups until the deadline."""
-    rng = random.Random(number)
-    session = _log_in(base, f"load-therapist-{number:02d}", tally)
-    if session is None:
-        return
+def _add_patient(base, session, number, tally) -> str | None:
+    """Add a new patient through the form; the patient page's URL."""
     form = tally.timed("form_page", session.get, f"{base}/patients/new")
-    code = f"LOAD-{number:02d}-{time.time_ns() % 10**9}"
+    if form is None:
+        return None
+    code = f"LOAD-{number:02d}-{time.time_ns() % 10**12}"
     created = tally.timed(
         "patient_save",
         session.post,
@@ -135,11 +133,40 @@ def therapist(base: str, number: int, deadline: float, tally: Tally) -> None:
         data={"code": code, "csrf_token": _token(form)},
         expect=(302,),
     )
-    if created is None:
+    return base + created.headers["Location"] if created is not None else None
+
+
+def _pause(rng: random.Random, think: float, deadline: float) -> None:
+    """A clinician's pause between actions, shortened at the deadline."""
+    time.sleep(
+        max(0.0, min(rng.uniform(0.5, 1.5) * think, deadline - time.monotonic()))
+    )
+
+
+def therapist(
+    base: str, number: int, deadline: float, tally: Tally, think: float = 0.0
+) -> None:
+    """Record trials and follow-ups until the deadline, a new patient every few.
+
+    ``think`` is the mean pause in seconds between one save and the next.
+    """
+    rng = random.Random(number)
+    session = _log_in(base, f"load-therapist-{number:02d}", tally)
+    if session is None:
         return
-    patient_url = base + created.headers["Location"]
+    patient_url = None
+    trials_of_patient = 0
     today = date.today().isoformat()
     while time.monotonic() < deadline:
+        if patient_url is None or trials_of_patient == 3:
+            patient_url, trials_of_patient = (
+                _add_patient(base, session, number, tally),
+                0,
+            )
+            if patient_url is None:
+                return
+        trials_of_patient += 1
+        _pause(rng, think, deadline)
         form = tally.timed("form_page", session.get, f"{patient_url}/trials/new")
         if form is None:
             continue
@@ -186,26 +213,42 @@ def therapist(base: str, number: int, deadline: float, tally: Tally) -> None:
                     tally.saved_follow_ups += 1
 
 
-def reviewer(base: str, number: int, deadline: float, tally: Tally) -> None:
-    """Reload the dashboard and download the export until the deadline."""
+def reviewer(
+    base: str, number: int, deadline: float, tally: Tally, think: float = 0.0
+) -> None:
+    """Reload the dashboard, downloading the export every third time."""
+    rng = random.Random(1000 + number)
     session = _log_in(base, f"load-reviewer-{number:02d}", tally)
     if session is None:
         return
+    visits = 0
     while time.monotonic() < deadline:
         tally.timed("dashboard", session.get, base + DASHBOARD_URL)
-        tally.timed("export", session.get, base + EXPORT_URL, stream=True)
+        if visits % 3 == 0:
+            tally.timed("export", session.get, base + EXPORT_URL, stream=True)
+        visits += 1
+        _pause(rng, think, deadline)
 
 
-def run(base: str, therapists: int, reviewers: int, seconds: float) -> Tally:
+def run(
+    base: str,
+    therapists: int,
+    reviewers: int,
+    seconds: float,
+    therapist_think: float = 0.0,
+    reviewer_think: float = 0.0,
+) -> Tally:
     """Run the clients for ``seconds``; return what they saw."""
     tally = Tally()
     deadline = time.monotonic() + seconds
     with ThreadPoolExecutor(therapists + reviewers) as pool:
         jobs = [
-            pool.submit(therapist, base, n, deadline, tally) for n in range(therapists)
+            pool.submit(therapist, base, n, deadline, tally, therapist_think)
+            for n in range(therapists)
         ]
         jobs += [
-            pool.submit(reviewer, base, n, deadline, tally) for n in range(reviewers)
+            pool.submit(reviewer, base, n, deadline, tally, reviewer_think)
+            for n in range(reviewers)
         ]
         for job in jobs:
             job.result()
@@ -272,8 +315,12 @@ def summary(tally: Tally, seconds: float) -> dict:
 
 
 @contextmanager
-def served(database_url: str, workers: int = 4) -> Iterator[str]:
-    """The app under gunicorn on 127.0.0.1 with ``workers`` workers; its URL."""
+def served(database_url: str, workers: int = 4, threads: int = 4) -> Iterator[str]:
+    """The app under gunicorn on 127.0.0.1 with ``workers`` workers; its URL.
+
+    With ``threads`` above 1 each worker is gunicorn's threaded (gthread)
+    worker, so a quick save need not queue behind a long export.
+    """
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -286,6 +333,12 @@ def served(database_url: str, workers: int = 4) -> Iterator[str]:
             "--no-control-socket",
             "--workers",
             str(workers),
+            "--threads",
+            str(threads),
+            # Longer than a clinician's pause: an idle kept-alive connection
+            # closed by the server just as a client reuses it is a reset.
+            "--keep-alive",
+            "30",
             "--bind",
             f"127.0.0.1:{port}",
             f"tracker:create_app({config!r})",
@@ -348,9 +401,22 @@ def main() -> None:
     )
     parser.add_argument("--database-url", help="the running server's database")
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=4, help="per worker")
     parser.add_argument("--therapists", type=int, default=20)
     parser.add_argument("--reviewers", type=int, default=5)
     parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument(
+        "--therapist-think",
+        type=float,
+        default=2.0,
+        help="mean seconds a therapist pauses before each trial (0: none)",
+    )
+    parser.add_argument(
+        "--reviewer-think",
+        type=float,
+        default=5.0,
+        help="mean seconds a reviewer pauses between dashboard reloads",
+    )
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args()
     if args.base_url and not args.database_url:
@@ -359,7 +425,7 @@ def main() -> None:
         result = load(args.base_url, args.database_url, args)
     else:
         for url in scratch_database(args.trials):
-            with served(url, args.workers) as base:
+            with served(url, args.workers, args.threads) as base:
                 result = load(base, url, args)
     print(f"{'request':<15}{'n':>8}{'per s':>8}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}")
     for kind, row in result["figures"].items():
@@ -380,8 +446,25 @@ def main() -> None:
 def load(base: str, database_url: str, args) -> dict:
     """Run the mixed load against ``base``; figures, failures and lost writes."""
     prepare_accounts(database_url, args.therapists, args.reviewers)
-    tally = run(base, args.therapists, args.reviewers, args.seconds)
+    tally = run(
+        base,
+        args.therapists,
+        args.reviewers,
+        args.seconds,
+        args.therapist_think,
+        args.reviewer_think,
+    )
     return {
+        "clients": {
+            key: getattr(args, key)
+            for key in (
+                "therapists",
+                "reviewers",
+                "seconds",
+                "therapist_think",
+                "reviewer_think",
+            )
+        },
         "figures": summary(tally, args.seconds),
         "failures": tally.failures[:20],
         "failed_requests": len(tally.failures),
