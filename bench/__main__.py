@@ -47,7 +47,14 @@ def rows_for(name: str, url: str, trials: int, repeat: int, saves: int) -> list[
         ),
     ]
     if figures["page"] is not None:
-        rows.append(row(name, trials, "dashboard page", figures["page"], None, "s"))
+        rows += [
+            row(name, trials, f"dashboard page, {state}", figures[key], None, "s")
+            for state, key in (
+                ("first view", "page"),
+                ("after a change", "page_changed"),
+                ("unchanged", "page_warm"),
+            )
+        ]
     page_times = pages.measure(url, repeat)
     baseline = page_times.pop("healthz (baseline)")
     rows += [

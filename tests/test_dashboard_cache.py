@@ -22,7 +22,7 @@ def computed(monkeypatch):
         monkeypatch.setattr(views, function.__name__, wrapper)
 
     counting("page", views.dashboard_content)
-    counting("summary", views.summary)
+    counting("summary", views.dashboard_summary)
     return calls
 
 

@@ -59,7 +59,12 @@ def trials_frame(
     read, which is all the summary needs.
     """
     settings = settings or clinic_settings()
-    query = trials_query(filters, settings, detail)
+    columns = read_columns(trials_query(filters, settings, detail))
+    return frame_from_columns(columns, settings, detail)
+
+
+def read_columns(query: sa.Select) -> dict[str, np.ndarray]:
+    """The rows of a :func:`trials_query` as one array per column, as read."""
     names = [column.name for column in query.selected_columns]
     # The session's own connection: the same transaction as the settings read.
     result = db.session.connection().execute(query)
@@ -69,7 +74,14 @@ def trials_frame(
     while rows := result.cursor.fetchmany(CHUNK_ROWS):
         chunks.append(_columns(rows, names))
     result.close()
-    columns = {name: np.concatenate([c[name] for c in chunks]) for name in names}
+    return {name: np.concatenate([c[name] for c in chunks]) for name in names}
+
+
+def frame_from_columns(
+    columns: dict[str, np.ndarray], settings: ClinicSettings, detail: bool = True
+) -> pd.DataFrame:
+    """The frame of :func:`trials_frame` from the columns :func:`read_columns` gave."""
+    columns = dict(columns)
     columns |= _unpacked(columns.pop(PACKED), _small_columns(detail))
     if detail:
         # Read after the trials, so every user who recorded one is there.
@@ -190,9 +202,11 @@ def _columns(rows: list[tuple], names: list[str]) -> dict[str, np.ndarray]:
     if not text & set(names):
         table = np.array(rows, dtype="int64")
         return {name: table[:, i] for i, name in enumerate(names)}
+    # One table of objects, then each column as its type: twice as fast as zip().
+    table = np.array(rows, dtype=object)
     return {
-        name: np.array(values, dtype=object if name in text else "int64")
-        for name, values in zip(names, zip(*rows, strict=True), strict=True)
+        name: table[:, i] if name in text else table[:, i].astype("int64")
+        for i, name in enumerate(names)
     }
 
 

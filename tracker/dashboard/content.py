@@ -12,10 +12,10 @@ import analysis
 
 from .. import charts
 from ..filters import TrialFilterForm
-from ..frames import trials_frame
 from ..models import ACTIVITIES, INTERVENTIONS
 from ..settings import ClinicSettings, clinic_settings
 from ..summary import Summary, rate_row, rule_in_words, summarise
+from .kept import current_trials_frame
 
 #: The tables below the charts: grouping, heading, and the filter a row links by.
 TABLES = (
@@ -43,7 +43,7 @@ def dashboard_content(
 ) -> Dashboard | None:
     """The dashboard for the trials matching ``filters``; None when there are none."""
     settings = settings or clinic_settings()
-    trials = trials_frame(filters, settings)
+    trials = current_trials_frame(filters, settings)
     if trials.empty:
         return None
     unit = filters.unit_value
@@ -101,6 +101,13 @@ def dashboard_content(
             "pain_change": charts.to_json(charts.pain_change_figure(pain_change)),
             "months": charts.to_json(charts.months_figure(months)),
         },
+    )
+
+
+def dashboard_summary(filters: TrialFilterForm, settings: ClinicSettings) -> Summary:
+    """The numbers behind /api/summary, from the dashboard's kept trials frame."""
+    return summarise(
+        current_trials_frame(filters, settings), settings, filters.unit_value
     )
 
 

@@ -8,9 +8,8 @@ from flask import Blueprint, jsonify, render_template, request, send_file
 from ..access import requires
 from ..filters import TrialFilterForm
 from ..settings import clinic_settings
-from ..summary import summary
 from .cache import cached
-from .content import dashboard_content
+from .content import dashboard_content, dashboard_summary
 
 bp = Blueprint("dashboard", __name__)
 
@@ -45,7 +44,9 @@ def summary_json():
         return jsonify(errors=filters.errors), 400
     settings = clinic_settings()
     result = cached(
-        "summary", (_key(filters), settings), lambda: summary(filters, settings)
+        "summary",
+        (_key(filters), settings),
+        lambda: dashboard_summary(filters, settings),
     )
     return jsonify(result.to_dict())
 
