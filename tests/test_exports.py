@@ -128,6 +128,22 @@ def test_the_follow_ups_export_has_a_row_per_follow_up_and_marks_the_outcome(
     assert "HYPERLINK" not in text
 
 
+def test_de_identified_trials_and_follow_ups_number_patients_alike(
+    auth, client, records, clinic
+):
+    """The follow-ups file skips patients without follow-ups, but not their numbers."""
+    records.follow_up(records.trial(clinic["second"], intervention="brace"), weeks=12)
+    auth.login("reviewer")
+    # From the day after the first trial: the first patient's taping trial, unfollowed.
+    since = f"since={(DAY + timedelta(days=1)).isoformat()}"
+    trials = rows_of(client.get(f"/exports/trials.csv?{since}").get_data(as_text=True))
+    follow_ups = rows_of(
+        client.get(f"/exports/followups.csv?{since}").get_data(as_text=True)
+    )
+    assert [row["patient_number"] for row in trials] == ["1", "2", "2"]
+    assert [row["patient_number"] for row in follow_ups] == ["2"]
+
+
 def test_an_export_is_audited_with_who_which_filters_and_rows(
     app, auth, client, clinic
 ):

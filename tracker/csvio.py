@@ -566,6 +566,23 @@ def _deidentified_trial_row():
     return make_row
 
 
+def _patient_numbers(filters: TrialFilterForm) -> sa.Subquery:
+    """Patients numbered by id among those with trials matching ``filters``.
+
+    The de-identified trials export numbers its patients in the same order,
+    so the two files of one download join on ``patient_number``.
+    """
+    patients = (
+        filters.apply(sa.select(Trial.patient_id).join(Trial.patient))
+        .distinct()
+        .subquery()
+    )
+    return sa.select(
+        patients.c.patient_id,
+        sa.func.row_number().over(order_by=patients.c.patient_id).label("number"),
+    ).subquery()
+
+
 def follow_ups_export(
     filters: TrialFilterForm,
     settings: ClinicSettings,
@@ -602,6 +619,12 @@ def follow_ups_export(
         .join(Trial.patient)
         .outerjoin(User, FollowUp.recorded_by_id == User.id)
     )
+    full = level == "full"
+    if not full:
+        numbers = _patient_numbers(filters)
+        query = query.add_columns(numbers.c.number).join(
+            numbers, numbers.c.patient_id == Trial.patient_id
+        )
     if not include_voided:
         query = query.where(FollowUp.voided_at.is_(None))
     query = filters.apply(query, include_voided=include_voided).order_by(
@@ -611,10 +634,8 @@ def follow_ups_export(
         FollowUp.follow_up_date,
         FollowUp.id,
     )
-    full = level == "full"
 
     def rows():
-        patient_number, last_patient = 0, None
         for _trial_id, group in groupby(_stream(query), key=lambda row: row[6]):
             group = list(group)
             trial_date = group[0][9]
@@ -646,10 +667,8 @@ def follow_ups_export(
                         formula_guard(f[15] or ""),
                     ]
                     continue
-                if f[7] != last_patient:
-                    patient_number, last_patient = patient_number + 1, f[7]
                 yield [
-                    patient_number,
+                    f[17],
                     (trial_date - f[16]).days,
                     f[10],
                     f[11],
