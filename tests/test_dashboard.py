@@ -99,6 +99,17 @@ def test_every_number_links_to_the_trials_behind_it(client, auth, clinic):
     assert taping.count("<tr>") - 1 == 4
 
 
+def test_product_rows_link_to_that_products_trials(client, auth, clinic):
+    auth.login("reviewer")
+    page = client.get("/dashboard/").text
+    table = page[page.index("By product") :]
+    link = unescape(re.search(r'href="(/trials/[^"]*product=[^"]*)"', table).group(1))
+    assert parse_qs(urlsplit(link).query)["product"] in (["medial wedge"], ["sleeve"])
+    assert client.get(link).text.count("<tr>") - 1 == 12
+    exported = client.get("/exports/trials.csv?product=sleeve").text
+    assert len(exported.splitlines()) == 1 + 12
+
+
 def test_every_chart_has_a_text_or_table_equivalent(client, auth, clinic):
     auth.login("reviewer")
     page = client.get("/dashboard/").text

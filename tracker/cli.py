@@ -227,6 +227,7 @@ def make_demo_patient(rng: random.Random, number: int) -> Patient:
 @click.option("--intervention", help="insole, taping or brace.")
 @click.option("--activity", help="One of the provoking activities, e.g. stairs_down.")
 @click.option("--therapist", help="The user name that recorded the trials.")
+@click.option("--product", help="The product name, as recorded.")
 @click.option("--unit", help="patient (default) or trial.")
 def report(as_json: bool, **options):
     """Print the dashboard's numbers: rates per aid against the band, the rule check."""
@@ -267,6 +268,7 @@ def report(as_json: bool, **options):
 @click.option("--intervention", help="insole, taping or brace.")
 @click.option("--activity", help="An activity code, e.g. single_leg_squat.")
 @click.option("--therapist", help="Trials recorded by this user name.")
+@click.option("--product", help="Trials of this product name, as recorded.")
 @click.option(
     "--level",
     type=click.Choice(csvio.LEVELS),
@@ -311,7 +313,10 @@ def _build_export(kind, level, include_voided, values) -> csvio.Export:
         if (
             level != "full"
             or include_voided
-            or any(values[key] for key in ("intervention", "activity", "therapist"))
+            or any(
+                values[key]
+                for key in ("intervention", "activity", "therapist", "product")
+            )
         ):
             raise click.UsageError(
                 "The audit export takes only --since, --until and --user, "

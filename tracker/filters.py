@@ -41,6 +41,7 @@ class TrialFilterForm(Form):
         invalid_choice_message="Choose one of the listed activities.",
     )
     therapist = StringField("Therapist (user name)", validators=[Optional()])
+    product = StringField("Product", validators=[Optional()])
     unit = choice_field(
         "Counting unit",
         COUNTING_UNITS,
@@ -75,6 +76,7 @@ class TrialFilterForm(Form):
             "intervention": self.intervention.data or "",
             "activity": self.activity.data or "",
             "therapist": (self.therapist.data or "").strip(),
+            "product": (self.product.data or "").strip(),
             "unit": self.unit_value if self.unit_value != "patient" else "",
         }
         return {key: value for key, value in args.items() if value}
@@ -106,4 +108,6 @@ class TrialFilterForm(Form):
                     )
                 )
             )
+        if (self.product.data or "").strip():
+            query = query.where(Trial.product == self.product.data.strip())
         return query

@@ -17,11 +17,11 @@ from ..settings import ClinicSettings, clinic_settings
 from ..summary import Summary, rate_row, rule_in_words, summarise
 from .kept import current_trials_frame
 
-#: The tables below the charts: grouping, heading, and the filter a row links by.
+#: The tables below the charts: grouping (also the filter a row links by), heading.
 TABLES = (
-    ("activity", "By activity", "activity"),
-    ("product", "By product", None),
-    ("therapist", "By therapist", "therapist"),
+    ("activity", "By activity"),
+    ("product", "By product"),
+    ("therapist", "By therapist"),
 )
 
 
@@ -56,14 +56,14 @@ def dashboard_content(
     }
     base_args = filters.as_args()
     tables = []
-    for by, heading, link_by in TABLES:
+    for by, heading in TABLES:
         rows = analysis.response_rates(trials, by=by, **options)
         tables.append(
             (
                 by,
                 heading,
                 [
-                    _labelled(row, by, settings, base_args, link_by)
+                    _labelled(row, by, settings, base_args, by)
                     for row in rows.to_dict("records")
                 ],
             )
