@@ -53,6 +53,23 @@ def test_wrong_login_gets_one_generic_message(auth, client, username):
     assert client.get("/patients/").status_code == 302
 
 
+def test_the_password_is_checked_outside_any_transaction(auth, monkeypatch):
+    """Hashing takes a while; meanwhile no database lock may be held."""
+    import tracker.auth.views as views
+
+    checked = []
+
+    def check_password(stored, given):
+        checked.append(db.session().in_transaction())
+        return real_check(stored, given)
+
+    real_check = views.check_password
+    monkeypatch.setattr(views, "check_password", check_password)
+    assert auth.login("therapist").status_code == 302
+    assert auth.login("nobody", "not the password").status_code == 200
+    assert checked == [False, False]
+
+
 def test_passwords_are_stored_as_argon2id_only(app, users):
     stored = user(app, "therapist").password_hash
     assert stored.startswith("$argon2id$")

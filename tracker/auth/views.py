@@ -68,18 +68,21 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         username, address = form.username.data.strip(), request.remote_addr or "-"
-        if throttle.is_refused(username, address):
+        refused = throttle.is_refused(username, address)
+        user = db.session.scalar(
+            sa.select(User).where(User.username == username, User.active)
+        )
+        password_hash = user.password_hash if user else None
+        # Argon2 is slow on purpose: check the password outside any transaction,
+        # so that other workers' saves do not wait for SQLite's write lock.
+        db.session.rollback()
+        if refused:
             return render_template(
                 "auth/login.html",
                 form=form,
                 refused="Too many failed logins. Wait 15 minutes and try again.",
             ), 429
-        user = db.session.scalar(
-            sa.select(User).where(User.username == username, User.active)
-        )
-        succeeded = check_password(
-            user.password_hash if user else None, form.password.data
-        )
+        succeeded = check_password(password_hash, form.password.data)
         throttle.record_attempt(username, address, succeeded)
         if not succeeded:
             audit.log_event("login_failed", {"username": username, "address": address})
