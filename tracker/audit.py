@@ -20,6 +20,7 @@ from flask import has_request_context
 from flask_login import current_user
 from sqlalchemy.orm import Session
 
+from . import bulk
 from .extensions import db
 from .models import AuditEvent, FollowUp, Patient, Trial, User, utcnow
 
@@ -89,9 +90,21 @@ def _audited_columns(model) -> tuple[str, ...]:
     )
 
 
+@cache
+def _time_columns(model) -> tuple[str, ...]:
+    return tuple(
+        key
+        for key in _audited_columns(model)
+        if isinstance(model.__table__.c[key].type, sa.Date | sa.DateTime)
+    )
+
+
 def _created(model, value_of: Callable[[str], object]) -> dict[str, list]:
     """A new record's changes: every audited column, from nothing to its value."""
-    return {key: [None, _plain(value_of(key))] for key in _audited_columns(model)}
+    changes = {key: [None, value_of(key)] for key in _audited_columns(model)}
+    for key in _time_columns(model):
+        changes[key][1] = _plain(changes[key][1])
+    return changes
 
 
 def _changes(record) -> dict[str, list]:
@@ -202,22 +215,17 @@ def insert_new(
     for values in records:
         values["recorded_by_id"] = _recorder_id(values["recorded_by_id"], user)
     connection = db.session.connection()
-    connection.execute(sa.insert(model), records)
-    table_name = model.__tablename__
-    connection.execute(
-        sa.insert(AuditEvent),
+    bulk.insert_rows(connection, model.__table__, records)
+    shared = _row("create", model.__tablename__, None, None, reason, user)
+    del shared["record_id"], shared["changes"]
+    bulk.insert_rows(
+        connection,
+        AuditEvent.__table__,
         [
-            _row(
-                "create",
-                table_name,
-                values["id"],
-                _created(model, values.__getitem__),
-                reason,
-                user,
-            )
-            | {"at": now}
+            {"record_id": values["id"], "changes": _created(model, values.__getitem__)}
             for values in records
         ],
+        same=shared | {"at": now},
     )
 
 

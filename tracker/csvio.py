@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import gc
 import io
 import json
 import re
@@ -974,10 +975,12 @@ def _data_rows(header, reader, report: ImportReport) -> Iterator[tuple[int, dict
     last_line = reader.line_num
     for cells in reader:
         line, last_line = last_line + 1, reader.line_num
-        if not any(cell.strip() for cell in cells):
+        # The row's text in one piece: most rows are then looked at only once.
+        text = "".join(cells)
+        if not text.strip():
             continue
         report.rows += 1
-        if len(cells) > width and not any(c.strip() for c in cells[width:]):
+        if len(cells) > width and not "".join(cells[width:]).strip():
             cells = cells[:width]
         if len(cells) != width:
             report.problems.append(
@@ -989,21 +992,19 @@ def _data_rows(header, reader, report: ImportReport) -> Iterator[tuple[int, dict
             )
             report.refused_lines.add(line)
             continue
-        bad = [name for name, cell in zip(header, cells, strict=True) if "\0" in cell]
-        if bad:
-            for name in bad:
-                report.problems.append(
-                    Problem(line, name, "contains a NUL character, which is not text")
-                )
+        if "\0" in text:
+            for name, cell in zip(header, cells, strict=True):
+                if "\0" in cell:
+                    report.problems.append(
+                        Problem(
+                            line, name, "contains a NUL character, which is not text"
+                        )
+                    )
             report.refused_lines.add(line)
             continue
-        yield (
-            line,
-            {
-                name: strip_formula_guard(cell)
-                for name, cell in zip(header, cells, strict=True)
-            },
-        )
+        if "'" in text:
+            cells = [strip_formula_guard(cell) for cell in cells]
+        yield line, dict(zip(header, cells, strict=True))
 
 
 class _RecordIds:
@@ -1197,9 +1198,16 @@ def import_trials(
         # Reading only: on SQLite, do not hold the write lock while checking.
         db.session.rollback()
         intent = database.write_intent.set(False)
+    # The import makes millions of small dicts and lists and frees them by
+    # reference counting; the cycle collector would walk the growing heap
+    # over and over (about a quarter of the time) and find nothing.
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         return _import(stream, filename, user, dry_run, progress)
     finally:
+        if collecting:
+            gc.enable()
         if dry_run:
             database.write_intent.reset(intent)
 

@@ -49,6 +49,7 @@ class FormCheck:
         if type(form).validate is not Form.validate:
             raise TypeError(f"{type(form).__name__} overrides validate()")
         self.form = form
+        self._loaded: Mapping | None = None
         self._fields: list[_FieldCheck] = []
         for name, field in form._fields.items():
             if type(field).post_validate is not Field.post_validate:
@@ -91,6 +92,9 @@ class FormCheck:
 
     def load(self, data: Mapping[str, object]) -> None:
         """Put checked data back into the form's fields."""
+        if data is self._loaded:
+            return
+        self._loaded = data
         for name, field, _inline, _cache in self._fields:
             field.data = data[name]
 
@@ -100,6 +104,7 @@ class FormCheck:
         self.form.fill(record)
 
     def _check_field(self, name: str, field: Field, value: str | None) -> _Checked:
+        self._loaded = None  # the field is about to hold other data
         formdata = MultiDict() if value is None else MultiDict({field.name: value})
         inline_filter = getattr(self.form, f"filter_{name}", None)
         field.process(formdata, extra_filters=[inline_filter] if inline_filter else [])
