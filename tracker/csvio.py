@@ -847,25 +847,26 @@ class _RowChecker:
     """
 
     def __init__(self):
-        self.patient = FormCheck(_plain_form(_ImportPatientForm))
-        self.trial = FormCheck(_plain_form(TrialForm))
         self.followed_trial = _TrialDate()
-        self.follow_up = FormCheck(_plain_form(FollowUpForm, trial=self.followed_trial))
+        self.patient, self.trial, self.follow_up = (
+            FormCheck(_plain_form(form_class, **kwargs), _field_columns(fields))
+            for form_class, kwargs, fields in (
+                (_ImportPatientForm, {}, _PATIENT_FIELDS),
+                (TrialForm, {}, _TRIAL_FIELDS),
+                (FollowUpForm, {"trial": self.followed_trial}, _FOLLOW_UP_FIELDS),
+            )
+        )
 
     def check(self, line: int, values: dict[str, str], problems: list[Problem]):
         """The row's patient, trial and follow-up as column values, or None."""
-        patient, patient_ok = self._check(
-            self.patient, _PATIENT_FIELDS, values, {"notes": ""}, line, problems
-        )
-        trial, trial_ok = self._check(
-            self.trial, _TRIAL_FIELDS, values, {}, line, problems
-        )
+        patient, patient_ok = self._check(self.patient, values, line, problems)
+        trial, trial_ok = self._check(self.trial, values, line, problems)
         follow_up = None
         if any(values.get(column, "").strip() for column in _FOLLOW_UP_FIELDS):
             # Checked against the trial date as read, even if the trial is refused.
             self.followed_trial.trial_date = trial["trial_date"]
             follow_up, follow_up_ok = self._check(
-                self.follow_up, _FOLLOW_UP_FIELDS, values, {}, line, problems
+                self.follow_up, values, line, problems
             )
             trial_ok = trial_ok and follow_up_ok
         if values.get("voided", "").strip().lower() == "yes":
@@ -884,15 +885,12 @@ class _RowChecker:
         )
 
     @staticmethod
-    def _check(check, fields, values, extra, line, problems) -> tuple[dict, bool]:
-        data, errors = check.check(
-            {name: values.get(column, "") for column, name in fields.items()} | extra
-        )
+    def _check(check: FormCheck, values, line, problems) -> tuple[dict, bool]:
+        data, errors = check.check(values)
         if not errors:
             return data, True
-        columns = {name: column for column, name in fields.items()}
         for name, messages in errors.items():
-            problems.append(Problem(line, columns.get(name), messages[0]))
+            problems.append(Problem(line, check.columns.get(name), messages[0]))
         return data, False
 
     @staticmethod
@@ -900,6 +898,11 @@ class _RowChecker:
         record = _Values()
         check.fill(data, record)
         return vars(record)
+
+
+def _field_columns(fields: dict[str, str]) -> dict[str, str]:
+    """Form field names -> the file's columns, from columns -> field names."""
+    return {name: column for column, name in fields.items()}
 
 
 def _refuse_encoding(where: str) -> FileRefused:

@@ -38,37 +38,52 @@ class _Checked(NamedTuple):
 class _FieldCheck(NamedTuple):
     name: str
     field: Field
+    #: The key the field's value has in a row.
+    column: object
     inline: tuple
     cache: dict
 
 
-class FormCheck:
-    """One form instance checking row after row, as ``form.validate()`` would."""
+#: The key of fields that no column gives: never found, so always blank.
+_NO_COLUMN = object()
 
-    def __init__(self, form: Form):
+
+class FormCheck:
+    """One form instance checking row after row, as ``form.validate()`` would.
+
+    ``columns`` maps field names to the keys rows give their values under;
+    without it, rows are keyed by field name. A field with no column, or
+    whose key a row lacks, is blank, as in a form posted with it empty.
+    """
+
+    def __init__(self, form: Form, columns: Mapping[str, str] | None = None):
         if type(form).validate is not Form.validate:
             raise TypeError(f"{type(form).__name__} overrides validate()")
         self.form = form
+        if columns is None:
+            columns = {name: name for name in form._fields}
+        #: Field names -> the keys rows give them under.
+        self.columns = columns
         self._loaded: Mapping | None = None
         self._fields: list[_FieldCheck] = []
         for name, field in form._fields.items():
             if type(field).post_validate is not Field.post_validate:
                 raise TypeError(f"field {name} overrides post_validate()")
             inline = getattr(type(form), f"validate_{name}", None)
+            column = columns.get(name, _NO_COLUMN)
             self._fields.append(
-                _FieldCheck(name, field, (inline,) if inline else (), {})
+                _FieldCheck(name, field, column, (inline,) if inline else (), {})
             )
 
-    def check(self, raw: Mapping[str, str]) -> tuple[dict, dict[str, list[str]]]:
-        """The fields' data and errors for ``raw`` form data, in the form's order.
+    def check(self, row: Mapping[str, str]) -> tuple[dict, dict[str, list[str]]]:
+        """The fields' data and errors for one row, in the form's order.
 
-        The same as ``form.process(MultiDict(raw)); form.validate()`` followed
-        by reading ``form.data`` and ``form.errors``; a name missing from
-        ``raw`` is a field the form data does not have.
+        The same as ``form.process(formdata)`` with the row's values, then
+        ``form.validate()``, ``form.data`` and ``form.errors``.
         """
         data, errors, pending = {}, {}, []
-        for name, field, inline, cache in self._fields:
-            value = raw.get(name)
+        for name, field, column, inline, cache in self._fields:
+            value = row.get(column, "")
             checked = cache.get(value)
             if checked is None:
                 if len(cache) >= CACHE_SIZE:
@@ -95,7 +110,7 @@ class FormCheck:
         if data is self._loaded:
             return
         self._loaded = data
-        for name, field, _inline, _cache in self._fields:
+        for name, field, _column, _inline, _cache in self._fields:
             field.data = data[name]
 
     def fill(self, data: Mapping[str, object], record) -> None:
@@ -103,9 +118,9 @@ class FormCheck:
         self.load(data)
         self.form.fill(record)
 
-    def _check_field(self, name: str, field: Field, value: str | None) -> _Checked:
+    def _check_field(self, name: str, field: Field, value: str) -> _Checked:
         self._loaded = None  # the field is about to hold other data
-        formdata = MultiDict() if value is None else MultiDict({field.name: value})
+        formdata = MultiDict({field.name: value})
         inline_filter = getattr(self.form, f"filter_{name}", None)
         field.process(formdata, extra_filters=[inline_filter] if inline_filter else [])
         reached = []
