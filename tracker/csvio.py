@@ -720,7 +720,7 @@ def audit_export(filters: dict[str, str]) -> Export:
 
 #: How much of a file is looked at before it is read as CSV at all.
 SNIFF_BYTES = 64 * 1024
-ROWS_PER_BATCH = 1000
+ROWS_PER_BATCH = 5000
 
 _PATIENT_FIELDS = {
     "patient_code": "code",
