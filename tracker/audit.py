@@ -2,9 +2,11 @@
 
 Modelled on 21 CFR Part 11 §11.10(e) and REDCap's data-change log. Session
 events catch every insert and update of a patient, trial or follow-up made
-through the ORM, so no screen, import or command can forget to audit; other
-events (logins, exports, settings) are logged explicitly with
-:func:`log_event`. A change to a saved record needs a reason.
+through the ORM, so no screen or command can forget to audit; the CSV import,
+which inserts in bulk without the ORM, goes through :func:`insert_new`, which
+writes the same rows with the same helpers. Other events (logins, exports,
+settings) are logged explicitly with :func:`log_event`. A change to a saved
+record needs a reason.
 """
 
 from __future__ import annotations
