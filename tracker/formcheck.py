@@ -11,9 +11,11 @@ may look at other fields or at the form (the activity beside its
 description, the trial a follow-up follows), run on every row, after the
 field's chain, as ``form.validate()`` runs them.
 
-This holds for the app's forms and :func:`FormCheck.__init__` refuses others:
-a field's own validators look at that field alone, no field adds errors in
-``post_validate`` and no form overrides ``validate``.
+It relies on what holds for the app's forms: a field's own validators look
+at that field alone (``tests/test_formcheck.py`` compares the results with
+``form.validate()``), no field overrides ``post_validate`` and no form
+overrides ``validate`` (both refused by :class:`FormCheck`). Results are kept
+for the life of one FormCheck, one import.
 """
 
 from __future__ import annotations
