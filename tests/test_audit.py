@@ -32,7 +32,8 @@ def stored(app, model, record_id) -> dict:
     with app.app_context():
         record = db.session.get(model, record_id)
         return {
-            key: audit._plain(getattr(record, key)) for key in audit._columns(record)
+            key: audit._plain(getattr(record, key))
+            for key in audit._audited_columns(model)
         }
 
 

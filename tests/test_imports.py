@@ -9,7 +9,7 @@ from datetime import date, timedelta
 import pytest
 import sqlalchemy as sa
 
-from tracker import create_app
+from tracker import audit, create_app
 from tracker.csvio import (
     CLINICAL_COLUMNS,
     formula_guard,
@@ -411,6 +411,101 @@ def test_imported_records_are_audited_under_the_user_with_the_file_name(
         assert summary.changes["written"] is True
         trial = db.session.scalar(sa.select(Trial))
         assert trial.recorded_by.username == "therapist"
+
+
+def create_rows(app) -> list[tuple]:
+    """Each record's create row: what, which, changes, who and why."""
+    with app.app_context():
+        return sorted(
+            (e.table_name, e.record_id, e.changes, e.user_id, e.username, e.reason)
+            for e in db.session.scalars(
+                sa.select(AuditEvent).where(AuditEvent.action == "create")
+            )
+        )
+
+
+def test_imported_records_have_the_audit_rows_the_orm_writes(app, empty_app):
+    """The bulk import audits each record as a flush of the same record would."""
+    follow_up_day = DAY + timedelta(weeks=12)
+    text = trial_file(
+        f'PF-1,1970,female,left,{DAY},insole,full-length insole,running,,6,3,"said '
+        f'""better""",{follow_up_day},2,markedly_improved,yes',
+        f"PF-1,,,,{DAY + timedelta(days=1)},taping,,other,cycling,5,5,,,,,",
+        f"PF-2,,,,{DAY},brace,,stairs_down,,7,2,,{follow_up_day},4,same,no",
+        header="patient_code,patient_birth_year,patient_sex,affected_side,"
+        "trial_date,intervention,product,activity,activity_other,pain_without,"
+        "pain_with,notes,followup_date,followup_pain,followup_rating,still_using",
+    )
+    with empty_app.app_context():
+        user = db.session.scalar(sa.select(User).filter_by(username="therapist"))
+        report = import_trials(io.BytesIO(text.encode()), "parity.csv", user)
+        assert report.written, [str(p) for p in report.problems]
+
+    with app.app_context():
+        user = db.session.scalar(sa.select(User).filter_by(username="therapist"))
+        first = Patient(
+            code="PF-1", birth_year=1970, sex="female", affected_side="left"
+        )
+        second = Patient(code="PF-2", birth_year=None, sex=None, affected_side=None)
+        trials = [
+            Trial(
+                patient=first,
+                trial_date=DAY,
+                intervention="insole",
+                product="full-length insole",
+                activity="running",
+                activity_other="",
+                pain_without=6,
+                pain_with=3,
+                notes='said "better"',
+            ),
+            Trial(
+                patient=first,
+                trial_date=DAY + timedelta(days=1),
+                intervention="taping",
+                product="",
+                activity="other",
+                activity_other="cycling",
+                pain_without=5,
+                pain_with=5,
+                notes="",
+            ),
+            Trial(
+                patient=second,
+                trial_date=DAY,
+                intervention="brace",
+                product="",
+                activity="stairs_down",
+                activity_other="",
+                pain_without=7,
+                pain_with=2,
+                notes="",
+            ),
+        ]
+        follow_ups = [
+            FollowUp(
+                trial=trials[0],
+                follow_up_date=follow_up_day,
+                pain=2,
+                still_using=True,
+                global_rating="markedly_improved",
+            ),
+            FollowUp(
+                trial=trials[2],
+                follow_up_date=follow_up_day,
+                pain=4,
+                still_using=False,
+                global_rating="same",
+            ),
+        ]
+        with audit.acting_as(user):
+            audit.give_reason("Imported from parity.csv")
+            db.session.add_all([*trials, *follow_ups])
+            db.session.commit()
+
+    imported, through_orm = create_rows(empty_app), create_rows(app)
+    assert len(imported) == 7
+    assert imported == through_orm
 
 
 def test_a_refused_import_is_audited_but_writes_no_records(

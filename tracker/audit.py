@@ -2,25 +2,29 @@
 
 Modelled on 21 CFR Part 11 §11.10(e) and REDCap's data-change log. Session
 events catch every insert and update of a patient, trial or follow-up made
-through the ORM, so no screen, import or command can forget to audit; other
-events (logins, exports, settings) are logged explicitly with
-:func:`log_event`. A change to a saved record needs a reason.
+through the ORM, so no screen or command can forget to audit; the CSV import,
+which inserts in bulk without the ORM, goes through :func:`insert_new`, which
+writes the same rows with the same helpers. Other events (logins, exports,
+settings) are logged explicitly with :func:`log_event`. A change to a saved
+record needs a reason.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cache, partial
 
 import sqlalchemy as sa
 from flask import has_request_context
 from flask_login import current_user
 from sqlalchemy.orm import Session
 
+from . import bulk
 from .extensions import db
-from .models import AuditEvent, FollowUp, Patient, Trial, User
+from .models import AuditEvent, FollowUp, Patient, Trial, User, utcnow
 
 AUDITED = (Patient, Trial, FollowUp)
 #: Bookkeeping columns that the audit row itself already records.
@@ -72,25 +76,43 @@ def log_event(action: str, details: dict | None = None, user: User | None = None
 
 def _plain(value):
     # Times in UTC without an offset: SQLite hands them back that way.
-    if isinstance(value, datetime) and value.tzinfo is not None:
-        value = value.astimezone(UTC).replace(tzinfo=None)
-    if isinstance(value, date | datetime):
+    if isinstance(value, date):  # and datetime, its subclass
+        if isinstance(value, datetime) and value.tzinfo is not None:
+            value = value.astimezone(UTC).replace(tzinfo=None)
         return value.isoformat()
     return value
 
 
-def _columns(record) -> list[str]:
-    return [
+@cache
+def _audited_columns(model) -> tuple[str, ...]:
+    return tuple(
         column.key
-        for column in sa.inspect(type(record)).column_attrs
+        for column in sa.inspect(model).column_attrs
         if column.key not in UNAUDITED_COLUMNS
-    ]
+    )
+
+
+@cache
+def _time_columns(model) -> tuple[str, ...]:
+    return tuple(
+        key
+        for key in _audited_columns(model)
+        if isinstance(model.__table__.c[key].type, sa.Date | sa.DateTime)
+    )
+
+
+def _created(model, value_of: Callable[[str], object]) -> dict[str, list]:
+    """A new record's changes: every audited column, from nothing to its value."""
+    changes = {key: [None, value_of(key)] for key in _audited_columns(model)}
+    for key in _time_columns(model):
+        changes[key][1] = _plain(changes[key][1])
+    return changes
 
 
 def _changes(record) -> dict[str, list]:
     state = sa.inspect(record)
     changes = {}
-    for key in _columns(record):
+    for key in _audited_columns(type(record)):
         history = state.attrs[key].history
         if history.has_changes():
             old = history.deleted[0] if history.deleted else None
@@ -100,13 +122,20 @@ def _changes(record) -> dict[str, list]:
     return changes
 
 
+def _recorder_id(given: int | None, user: User | None) -> int | None:
+    """Who recorded a new record: as given, or else the user making it."""
+    if given is None and user:
+        return user.id
+    return given
+
+
 @sa.event.listens_for(Session, "before_flush")
 def _stamp_new_records(session, flush_context, instances):
     user = actor()
     session.info["audit_user"] = user
     for record in session.new:
-        if isinstance(record, AUDITED) and record.recorded_by_id is None and user:
-            record.recorded_by_id = user.id
+        if isinstance(record, AUDITED):
+            record.recorded_by_id = _recorder_id(record.recorded_by_id, user)
     for record in session.deleted:
         if isinstance(record, AUDITED):
             raise ValueError("clinical records are voided, never deleted")
@@ -119,10 +148,10 @@ def _write_audit_rows(session, flush_context):
     rows = []
     for record in session.new:
         if isinstance(record, AUDITED):
-            changes = {
-                key: [None, _plain(getattr(record, key))] for key in _columns(record)
-            }
-            rows.append(_row("create", record, changes, reason))
+            changes = _created(type(record), partial(getattr, record))
+            rows.append(
+                _row("create", record.__tablename__, record.id, changes, reason, user)
+            )
     for record in session.dirty:
         if not isinstance(record, AUDITED):
             continue
@@ -133,22 +162,73 @@ def _write_audit_rows(session, flush_context):
         why = record.void_reason if action == "void" else reason
         if not why:
             raise ReasonRequired("a change to a saved record needs a reason")
-        rows.append(_row(action, record, changes, why))
-    for row in rows:
-        row["user_id"] = user.id if user else None
-        row["username"] = user.username if user else None
+        rows.append(_row(action, record.__tablename__, record.id, changes, why, user))
     if rows:
         session.connection().execute(AuditEvent.__table__.insert(), rows)
 
 
-def _row(action: str, record, changes: dict, reason: str | None) -> dict:
+def _row(
+    action: str,
+    table_name: str,
+    record_id: int,
+    changes: dict,
+    reason: str | None,
+    user: User | None,
+) -> dict:
     return {
         "action": action,
-        "table_name": record.__tablename__,
-        "record_id": record.id,
+        "table_name": table_name,
+        "record_id": record_id,
         "changes": changes,
         "reason": reason,
+        "user_id": user.id if user else None,
+        "username": user.username if user else None,
     }
+
+
+def _defaults(model) -> dict:
+    """What a flush stores in the columns a new record leaves unset."""
+    defaults = {}
+    for column in model.__table__.columns:
+        if column.primary_key:
+            continue
+        default = column.default
+        if default is None:
+            defaults[column.key] = None
+        elif default.is_callable:
+            defaults[column.key] = default.arg(None)
+        else:
+            defaults[column.key] = default.arg
+    return defaults
+
+
+def insert_new(
+    model, records: list[dict], user: User | None, reason: str | None
+) -> None:
+    """Insert new records in bulk with their audit rows, as a flush would write them.
+
+    ``records`` are column values with the records' ids. Columns left out
+    get their defaults (one ``created_at`` for all), the records are stamped
+    as the session stamps new ones, and each gets the same ``create`` row.
+    """
+    now = utcnow()
+    defaults = _defaults(model)
+    records = [defaults | values for values in records]
+    for values in records:
+        values["recorded_by_id"] = _recorder_id(values["recorded_by_id"], user)
+    connection = db.session.connection()
+    bulk.insert_rows(connection, model.__table__, records)
+    shared = _row("create", model.__tablename__, None, None, reason, user)
+    del shared["record_id"], shared["changes"]
+    bulk.insert_rows(
+        connection,
+        AuditEvent.__table__,
+        [
+            {"record_id": values["id"], "changes": _created(model, values.__getitem__)}
+            for values in records
+        ],
+        same=shared | {"at": now},
+    )
 
 
 @sa.event.listens_for(Session, "after_commit")

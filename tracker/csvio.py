@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import gc
 import io
 import json
 import re
@@ -24,7 +25,6 @@ from itertools import groupby, islice
 from typing import IO, Literal
 
 import sqlalchemy as sa
-from werkzeug.datastructures import MultiDict
 
 from analysis.rule import (
     GLOBAL_RATINGS,
@@ -37,6 +37,7 @@ from analysis.rule import (
 from . import audit, database
 from .extensions import db
 from .filters import TrialFilterForm
+from .formcheck import FormCheck
 from .models import AuditEvent, FollowUp, Patient, Trial, User
 from .patients.forms import PatientForm
 from .settings import ClinicSettings
@@ -738,7 +739,7 @@ def audit_export(filters: dict[str, str]) -> Export:
 
 #: How much of a file is looked at before it is read as CSV at all.
 SNIFF_BYTES = 64 * 1024
-ROWS_PER_BATCH = 1000
+ROWS_PER_BATCH = 5000
 
 _PATIENT_FIELDS = {
     "patient_code": "code",
@@ -847,38 +848,46 @@ def _plain_form(form_class, **kwargs):
     return form_class(formdata=None, meta={"csrf": False}, **kwargs)
 
 
+class _Values:
+    """What a form's ``fill`` copies onto a record, read back as a plain dict."""
+
+
+class _TrialDate:
+    """The trial a follow-up row follows, as the follow-up form looks at it."""
+
+    trial_date: date | None = None
+
+
 class _RowChecker:
-    """Validates one CSV row with the patient, trial and follow-up forms."""
+    """Validates one CSV row with the patient, trial and follow-up forms.
+
+    Each form is checked through :class:`~tracker.formcheck.FormCheck`: the
+    forms' own rules and messages, each distinct cell value checked once.
+    """
 
     def __init__(self):
-        self.patient_form = _plain_form(_ImportPatientForm)
-        self.trial_form = _plain_form(TrialForm)
-        self.follow_up_form = _plain_form(FollowUpForm, trial=None)
+        self.followed_trial = _TrialDate()
+        self.patient, self.trial, self.follow_up = (
+            FormCheck(_plain_form(form_class, **kwargs), _field_columns(fields))
+            for form_class, kwargs, fields in (
+                (_ImportPatientForm, {}, _PATIENT_FIELDS),
+                (TrialForm, {}, _TRIAL_FIELDS),
+                (FollowUpForm, {"trial": self.followed_trial}, _FOLLOW_UP_FIELDS),
+            )
+        )
 
     def check(self, line: int, values: dict[str, str], problems: list[Problem]):
-        """The row's patient, trial and follow-up (unsaved), or None if refused."""
-        patient_ok = self._validate(
-            self.patient_form,
-            _PATIENT_FIELDS,
-            values,
-            {"notes": ""},
-            line,
-            problems,
-        )
-        trial_ok = self._validate(
-            self.trial_form, _TRIAL_FIELDS, values, {}, line, problems
-        )
-        trial = Trial(trial_date=self.trial_form.trial_date.data)
+        """The row's patient, trial and follow-up as column values, or None."""
+        patient, patient_ok = self._check(self.patient, values, line, problems)
+        trial, trial_ok = self._check(self.trial, values, line, problems)
         follow_up = None
         if any(values.get(column, "").strip() for column in _FOLLOW_UP_FIELDS):
-            self.follow_up_form.trial = trial
-            if self._validate(
-                self.follow_up_form, _FOLLOW_UP_FIELDS, values, {}, line, problems
-            ):
-                follow_up = FollowUp()
-                self.follow_up_form.fill(follow_up)
-            else:
-                trial_ok = False
+            # Checked against the trial date as read, even if the trial is refused.
+            self.followed_trial.trial_date = trial["trial_date"]
+            follow_up, follow_up_ok = self._check(
+                self.follow_up, values, line, problems
+            )
+            trial_ok = trial_ok and follow_up_ok
         if values.get("voided", "").strip().lower() == "yes":
             problems.append(
                 Problem(
@@ -888,21 +897,31 @@ class _RowChecker:
             trial_ok = False
         if not (patient_ok and trial_ok):
             return None
-        patient = Patient()
-        self.patient_form.fill(patient)
-        self.trial_form.fill(trial)
-        return patient, trial, follow_up
+        return (
+            self._fill(self.patient, patient),
+            self._fill(self.trial, trial),
+            follow_up and self._fill(self.follow_up, follow_up),
+        )
 
     @staticmethod
-    def _validate(form, fields, values, extra, line, problems) -> bool:
-        data = {name: values.get(column, "") for column, name in fields.items()}
-        form.process(formdata=MultiDict(data | extra))
-        if form.validate():
-            return True
-        columns = {name: column for column, name in fields.items()}
-        for name, messages in form.errors.items():
-            problems.append(Problem(line, columns.get(name), messages[0]))
-        return False
+    def _check(check: FormCheck, values, line, problems) -> tuple[dict, bool]:
+        data, errors = check.check(values)
+        if not errors:
+            return data, True
+        for name, messages in errors.items():
+            problems.append(Problem(line, check.columns.get(name), messages[0]))
+        return data, False
+
+    @staticmethod
+    def _fill(check: FormCheck, data: dict) -> dict:
+        record = _Values()
+        check.fill(data, record)
+        return vars(record)
+
+
+def _field_columns(fields: dict[str, str]) -> dict[str, str]:
+    """Form field names -> the file's columns, from columns -> field names."""
+    return {name: column for column, name in fields.items()}
 
 
 def _refuse_encoding(where: str) -> FileRefused:
@@ -978,10 +997,12 @@ def _data_rows(header, reader, report: ImportReport) -> Iterator[tuple[int, dict
     last_line = reader.line_num
     for cells in reader:
         line, last_line = last_line + 1, reader.line_num
-        if not any(cell.strip() for cell in cells):
+        # The row's text in one piece: most rows are then looked at only once.
+        text = "".join(cells)
+        if not text.strip():
             continue
         report.rows += 1
-        if len(cells) > width and not any(c.strip() for c in cells[width:]):
+        if len(cells) > width and not "".join(cells[width:]).strip():
             cells = cells[:width]
         if len(cells) != width:
             report.problems.append(
@@ -993,21 +1014,47 @@ def _data_rows(header, reader, report: ImportReport) -> Iterator[tuple[int, dict
             )
             report.refused_lines.add(line)
             continue
-        bad = [name for name, cell in zip(header, cells, strict=True) if "\0" in cell]
-        if bad:
-            for name in bad:
-                report.problems.append(
-                    Problem(line, name, "contains a NUL character, which is not text")
-                )
+        if "\0" in text:
+            for name, cell in zip(header, cells, strict=True):
+                if "\0" in cell:
+                    report.problems.append(
+                        Problem(
+                            line, name, "contains a NUL character, which is not text"
+                        )
+                    )
             report.refused_lines.add(line)
             continue
-        yield (
-            line,
-            {
-                name: strip_formula_guard(cell)
-                for name, cell in zip(header, cells, strict=True)
-            },
-        )
+        if "'" in text:
+            cells = [strip_formula_guard(cell) for cell in cells]
+        yield line, dict(zip(header, cells, strict=True))
+
+
+class _RecordIds:
+    """Ids for new records, taken before the records are inserted in bulk.
+
+    PostgreSQL hands them out from each table's sequence, so other writers
+    never get the same; on SQLite the import's write transaction keeps other
+    writers out, so the ids after the highest stored one are free.
+    """
+
+    def __init__(self):
+        self._next: dict[type, int] = {}
+
+    def take(self, model, count: int) -> Sequence[int]:
+        connection = db.session.connection()
+        if connection.dialect.name == "postgresql":
+            sequence = sa.func.pg_get_serial_sequence(model.__tablename__, "id")
+            return connection.scalars(
+                sa.select(sa.func.nextval(sequence)).select_from(
+                    sa.func.generate_series(1, count)
+                )
+            ).all()
+        if model not in self._next:
+            highest = connection.scalar(sa.select(sa.func.max(model.id)))
+            self._next[model] = (highest or 0) + 1
+        first = self._next[model]
+        self._next[model] += count
+        return range(first, first + count)
 
 
 class _Batch:
@@ -1015,24 +1062,29 @@ class _Batch:
 
     def __init__(self, report: ImportReport):
         self.report = report
-        self.rows: list[tuple[int, dict, Patient, Trial, FollowUp | None]] = []
+        self.rows: list[tuple[int, dict, dict, dict, dict | None]] = []
 
     def add(self, line, values, patient, trial, follow_up):
         self.rows.append((line, values, patient, trial, follow_up))
 
     def write(
-        self, new_patients: dict[str, Patient], seen: dict[tuple, str], dry_run: bool
+        self,
+        new_patients: dict[str, dict],
+        seen: dict[tuple, str],
+        ids: _RecordIds | None,
+        user: User,
+        reason: str,
     ) -> None:
-        """Add the rows' records to the session, skipping duplicates.
+        """Insert the rows' records with their audit rows, skipping duplicates.
 
         ``new_patients`` and ``seen`` (trial keys -> where they were first met)
         hold what earlier rows brought that the database does not show yet:
-        a dry run adds nothing to the session, so it keeps them for the whole
+        a dry run (no ``ids``) inserts nothing, so it keeps them for the whole
         file, and writes nothing, not even a number from a sequence.
         """
-        codes = {row[2].code for row in self.rows}
+        codes = {row[2]["code"] for row in self.rows}
         stored = {
-            row.code: row
+            row.code: row._asdict()
             for row in db.session.execute(
                 sa.select(
                     Patient.id,
@@ -1044,7 +1096,7 @@ class _Batch:
                 ).where(Patient.code.in_(codes))
             )
         }
-        by_id = {row.id: code for code, row in stored.items()}
+        by_id = {row["id"]: code for code, row in stored.items()}
         known: dict[tuple, str] = {}
         if by_id:
             for trial in db.session.execute(
@@ -1063,18 +1115,21 @@ class _Batch:
                 known[key] = f"trial {trial.id}" + (
                     " (voided)" if trial.voided_at else ""
                 )
+        patients: list[dict] = []
+        trials: list[tuple[dict, dict]] = []  # with the patient each belongs to
+        follow_ups: list[tuple[dict, dict]] = []  # with the trial each follows
         for line, values, patient, trial, follow_up in self.rows:
-            code = patient.code
+            code = patient["code"]
             reference = stored.get(code) or new_patients.get(code)
             if not self._same_patient(line, values, patient, reference):
                 continue
             key = (
                 code,
-                trial.trial_date,
-                trial.intervention,
-                trial.activity,
-                trial.pain_without,
-                trial.pain_with,
+                trial["trial_date"],
+                trial["intervention"],
+                trial["activity"],
+                trial["pain_without"],
+                trial["pain_with"],
             )
             same_as = seen.get(key) or known.get(key)
             if same_as:
@@ -1085,43 +1140,58 @@ class _Batch:
             self.report.follow_ups += follow_up is not None
             if reference is None:
                 new_patients[code] = reference = patient
+                patients.append(patient)
                 self.report.new_patients += 1
-            if dry_run:
-                continue
-            if isinstance(reference, Patient):
-                trial.patient = reference
-            else:
-                trial.patient_id = reference.id
-            db.session.add(trial)  # and, by cascade, a new patient
+            trials.append((trial, reference))
             if follow_up is not None:
-                follow_up.trial = trial
-                db.session.add(follow_up)
+                follow_ups.append((follow_up, trial))
+        if ids is None:
+            return
+        for patient, number in zip(
+            patients, ids.take(Patient, len(patients)), strict=True
+        ):
+            patient["id"] = number
+        for (trial, patient), number in zip(
+            trials, ids.take(Trial, len(trials)), strict=True
+        ):
+            trial["id"], trial["patient_id"] = number, patient["id"]
+        for (follow_up, trial), number in zip(
+            follow_ups, ids.take(FollowUp, len(follow_ups)), strict=True
+        ):
+            follow_up["id"], follow_up["trial_id"] = number, trial["id"]
+        for model, records in (
+            (Patient, patients),
+            (Trial, [trial for trial, _patient in trials]),
+            (FollowUp, [follow_up for follow_up, _trial in follow_ups]),
+        ):
+            if records:
+                audit.insert_new(model, records, user, reason)
 
     def _same_patient(self, line, values, patient, reference) -> bool:
         """A patient's details must agree on every row that gives them."""
         if reference is None:
             return True
         problems = []
-        if getattr(reference, "voided_at", None) is not None:
+        if reference.get("voided_at") is not None:
             problems.append(
                 Problem(
                     line,
                     "patient_code",
-                    f"patient {patient.code} was voided; trials cannot be added",
+                    f"patient {patient['code']} was voided; trials cannot be added",
                 )
             )
         for column, name in list(_PATIENT_FIELDS.items())[1:]:
             if not values.get(column, "").strip():
                 continue
-            given, recorded = getattr(patient, name), getattr(reference, name)
+            given, recorded = patient[name], reference[name]
             if given != recorded:
                 problems.append(
                     Problem(
                         line,
                         column,
                         f"{given} differs from {_blank(recorded) or 'blank'}, "
-                        f"recorded for patient {patient.code} in the database or "
-                        "on an earlier line",
+                        f"recorded for patient {patient['code']} in the database "
+                        "or on an earlier line",
                     )
                 )
         self.report.problems.extend(problems)
@@ -1141,18 +1211,25 @@ def import_trials(
     """Read a trial file; write it in one transaction if every row passes.
 
     ``stream`` is a seekable binary file. Rows are checked with the screens'
-    forms and written through the ORM in batches, so each record gets its
-    audit row (under ``user``, with the file name as the reason); anything
-    wrong, or ``dry_run``, rolls the whole transaction back. ``progress`` is
-    called with the bytes read so far after each batch.
+    forms and inserted in bulk a batch at a time, each record with the audit
+    row the ORM would write (under ``user``, with the file name as the
+    reason); anything wrong, or ``dry_run``, rolls the whole transaction
+    back. ``progress`` is called with the bytes read so far after each batch.
     """
     if dry_run:
         # Reading only: on SQLite, do not hold the write lock while checking.
         db.session.rollback()
         intent = database.write_intent.set(False)
+    # The import makes millions of small dicts and lists and frees them by
+    # reference counting; the cycle collector would walk the growing heap
+    # over and over (about a quarter of the time) and find nothing.
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         return _import(stream, filename, user, dry_run, progress)
     finally:
+        if collecting:
+            gc.enable()
         if dry_run:
             database.write_intent.reset(intent)
 
@@ -1160,36 +1237,37 @@ def import_trials(
 def _import(stream, filename, user, dry_run, progress) -> ImportReport:
     report = ImportReport(filename=filename, dry_run=dry_run)
     checker = _RowChecker()
-    new_patients: dict[str, Patient] = {}
+    ids = None if dry_run else _RecordIds()
+    reason = f"Imported from {filename}"[:500]
+    new_patients: dict[str, dict] = {}
     seen: dict[tuple, str] = {}
     reader = wrapper = None
     try:
-        with audit.acting_as(user):
-            audit.give_reason(f"Imported from {filename}"[:500])
-            _sniff(stream)
-            wrapper = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
-            reader = csv.reader(wrapper, strict=True)
-            header = _read_header(reader)
-            for rows in _batched(_data_rows(header, reader, report), ROWS_PER_BATCH):
-                batch = _Batch(report)
-                for line, values in rows:
-                    problems: list[Problem] = []
-                    checked = checker.check(line, values, problems)
-                    if problems:
-                        report.problems.extend(problems)
-                        report.refused_lines.add(line)
-                    elif checked is not None:
-                        batch.add(line, values, *checked)
-                batch.write(new_patients, seen, dry_run)
-                if not dry_run:
-                    db.session.flush()
-                    # Flushed rows are found in the database from now on.
-                    new_patients.clear()
-                    seen.clear()
-                if progress is not None:
-                    progress(stream.tell())
-            if report.rows == 0:
-                raise FileRefused("The file has a header row but no trials.")
+        _sniff(stream)
+        wrapper = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
+        reader = csv.reader(wrapper, strict=True)
+        header = _read_header(reader)
+        for rows in _batched(_data_rows(header, reader, report), ROWS_PER_BATCH):
+            batch = _Batch(report)
+            for line, values in rows:
+                problems: list[Problem] = []
+                checked = checker.check(line, values, problems)
+                if problems:
+                    report.problems.extend(problems)
+                    report.refused_lines.add(line)
+                elif checked is not None:
+                    batch.add(line, values, *checked)
+            # Once a row is refused nothing will be written: the rest is checked.
+            writing = ids is not None and not report.problems
+            batch.write(new_patients, seen, ids if writing else None, user, reason)
+            if writing:
+                # Inserted rows are found in the database from now on.
+                new_patients.clear()
+                seen.clear()
+            if progress is not None:
+                progress(stream.tell())
+        if report.rows == 0:
+            raise FileRefused("The file has a header row but no trials.")
     except FileRefused as refused:
         report.problems.insert(0, Problem(None, None, str(refused)))
     except UnicodeDecodeError:
