@@ -31,7 +31,7 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.fill import fill  # noqa: E402
+from bench.fill import fill, settle  # noqa: E402
 from tracker import audit, create_app, database_uri  # noqa: E402
 from tracker.auth.passwords import hash_password  # noqa: E402
 from tracker.dashboard.cache import ComputedCache  # noqa: E402
@@ -136,12 +136,7 @@ def measure(url: str, trials: int, repeat: int, seed: int) -> dict:
         start = time.perf_counter()
         filled = fill(db.engine, trials, seed)
         fill_seconds = time.perf_counter() - start
-        if db.engine.dialect.name == "postgresql":
-            # What autovacuum would soon do: statistics and visibility for the planner.
-            with db.engine.connect().execution_options(
-                isolation_level="AUTOCOMMIT"
-            ) as connection:
-                connection.exec_driver_sql("VACUUM ANALYZE")
+        settle(db.engine)
         db.session.add(
             User(
                 username="bench-reviewer",

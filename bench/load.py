@@ -48,13 +48,18 @@ class Tally:
     """What every client saw: latencies per request type, failures, saves."""
 
     latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    #: Requests started before this (monotonic) time are the warm-up's.
+    measure_from: float = 0.0
+    warm_up_latencies: dict[str, list[float]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
     failures: list[str] = field(default_factory=list)
     saved_trials: set[int] = field(default_factory=set)
     saved_follow_ups: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def timed(self, kind: str, call, *args, expect=(200,), **kwargs):
-        started = time.perf_counter()
+        started, started_at = time.perf_counter(), time.monotonic()
         try:
             response = call(*args, timeout=30, allow_redirects=False, **kwargs)
             if kind == "export":
@@ -64,8 +69,11 @@ class Tally:
             self.fail(f"{kind}: {error}")
             return None
         elapsed = time.perf_counter() - started
+        measured = started_at >= self.measure_from
         with self.lock:
-            self.latencies[kind].append(elapsed)
+            (self.latencies if measured else self.warm_up_latencies)[kind].append(
+                elapsed
+            )
         if response.status_code not in expect:
             self.fail(f"{kind}: HTTP {response.status_code} {response.url}")
             return None
@@ -216,7 +224,11 @@ def therapist(
 def reviewer(
     base: str, number: int, deadline: float, tally: Tally, think: float = 0.0
 ) -> None:
-    """Reload the dashboard, downloading the export every third time."""
+    """Reload the dashboard, downloading the export every third time.
+
+    Each reviewer starts at another point of that cycle: five reviewers do not
+    all ask for an export in the same second.
+    """
     rng = random.Random(1000 + number)
     session = _log_in(base, f"load-reviewer-{number:02d}", tally)
     if session is None:
@@ -224,7 +236,7 @@ def reviewer(
     visits = 0
     while time.monotonic() < deadline:
         tally.timed("dashboard", session.get, base + DASHBOARD_URL)
-        if visits % 3 == 0:
+        if visits % 3 == number % 3:
             tally.timed("export", session.get, base + EXPORT_URL, stream=True)
         visits += 1
         _pause(rng, think, deadline)
@@ -237,10 +249,16 @@ def run(
     seconds: float,
     therapist_think: float = 0.0,
     reviewer_think: float = 0.0,
+    warm_up: float = 0.0,
 ) -> Tally:
-    """Run the clients for ``seconds``; return what they saw."""
-    tally = Tally()
-    deadline = time.monotonic() + seconds
+    """Run the clients for ``warm_up`` and then ``seconds``; return what they saw.
+
+    Latencies in the warm-up (logins, each server process's first read of
+    the dashboard's trials) are kept apart; its saves are checked like any.
+    """
+    start = time.monotonic()
+    tally = Tally(measure_from=start + warm_up)
+    deadline = start + warm_up + seconds
     with ThreadPoolExecutor(therapists + reviewers) as pool:
         jobs = [
             pool.submit(therapist, base, n, deadline, tally, therapist_think)
@@ -296,10 +314,10 @@ def lost_writes(database_url: str, tally: Tally) -> dict[str, int]:
     return {name: expected[name] - found[name] for name in queries}
 
 
-def summary(tally: Tally, seconds: float) -> dict:
+def summary(latencies: dict[str, list[float]], seconds: float) -> dict:
     """Throughput and p50/p95/p99 latency (ms) per request type."""
     table = {}
-    for kind, times in sorted(tally.latencies.items()):
+    for kind, times in sorted(latencies.items()):
         ordered = sorted(times)
         cuts = (
             statistics.quantiles(ordered, n=100) if len(ordered) > 1 else ordered * 99
@@ -315,7 +333,7 @@ def summary(tally: Tally, seconds: float) -> dict:
 
 
 @contextmanager
-def served(database_url: str, workers: int = 4, threads: int = 4) -> Iterator[str]:
+def served(database_url: str, workers: int = 4, threads: int = 8) -> Iterator[str]:
     """The app under gunicorn on 127.0.0.1 with ``workers`` workers; its URL.
 
     With ``threads`` above 1 each worker is gunicorn's threaded (gthread)
@@ -369,7 +387,7 @@ def scratch_database(trials: int) -> Iterator[str]:
     database that DATABASE_URL names.
     """
     from bench.dashboard import postgresql_databases, sqlite_databases
-    from bench.fill import fill
+    from bench.fill import fill, settle
     from tracker import create_app, database_uri
     from tracker.extensions import db
     from tracker.schema import upgrade_database
@@ -385,6 +403,7 @@ def scratch_database(trials: int) -> Iterator[str]:
         with app.app_context():
             upgrade_database()
             fill(db.engine, trials, seed=1)
+            settle(db.engine)
             db.engine.dispose()
         yield url
 
@@ -401,7 +420,7 @@ def main() -> None:
     )
     parser.add_argument("--database-url", help="the running server's database")
     parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--threads", type=int, default=4, help="per worker")
+    parser.add_argument("--threads", type=int, default=8, help="per worker")
     parser.add_argument("--therapists", type=int, default=20)
     parser.add_argument("--reviewers", type=int, default=5)
     parser.add_argument("--seconds", type=float, default=60)
@@ -417,6 +436,12 @@ def main() -> None:
         default=5.0,
         help="mean seconds a reviewer pauses between dashboard reloads",
     )
+    parser.add_argument(
+        "--warm-up",
+        type=float,
+        default=30,
+        help="seconds of load before the measured seconds (reported apart)",
+    )
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args()
     if args.base_url and not args.database_url:
@@ -427,12 +452,20 @@ def main() -> None:
         for url in scratch_database(args.trials):
             with served(url, args.workers, args.threads) as base:
                 result = load(base, url, args)
-    print(f"{'request':<15}{'n':>8}{'per s':>8}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}")
-    for kind, row in result["figures"].items():
+    for title, key in (
+        (f"warm-up, {args.warm_up:g} s", "warm_up_figures"),
+        (f"measured, {args.seconds:g} s", "figures"),
+    ):
+        print(title)
         print(
-            f"{kind:<15}{row['requests']:>8}{row['per_second']:>8}"
-            f"{row['p50_ms']:>9}{row['p95_ms']:>9}{row['p99_ms']:>9}"
+            f"{'request':<15}{'n':>8}{'per s':>8}{'p50 ms':>9}{'p95 ms':>9}"
+            f"{'p99 ms':>9}"
         )
+        for kind, row in result[key].items():
+            print(
+                f"{kind:<15}{row['requests']:>8}{row['per_second']:>8}"
+                f"{row['p50_ms']:>9}{row['p95_ms']:>9}{row['p99_ms']:>9}"
+            )
     print(
         f"failed requests: {result['failed_requests']}; lost writes: {result['lost']}"
     )
@@ -453,6 +486,7 @@ def load(base: str, database_url: str, args) -> dict:
         args.seconds,
         args.therapist_think,
         args.reviewer_think,
+        args.warm_up,
     )
     return {
         "clients": {
@@ -463,9 +497,11 @@ def load(base: str, database_url: str, args) -> dict:
                 "seconds",
                 "therapist_think",
                 "reviewer_think",
+                "warm_up",
             )
         },
-        "figures": summary(tally, args.seconds),
+        "warm_up_figures": summary(tally.warm_up_latencies, args.warm_up),
+        "figures": summary(tally.latencies, args.seconds),
         "failures": tally.failures[:20],
         "failed_requests": len(tally.failures),
         "lost": lost_writes(database_url, tally),
