@@ -290,7 +290,7 @@ def export(kind, out, level, include_voided, username, **filter_values):
     user = existing_user(username) if username else None
     the_export = _build_export(kind, level, include_voided, filter_values)
     if out is None:
-        the_export.write_to(click.get_text_stream("stdout"))
+        the_export.write_to(sys.stdout)
     else:
         with (
             out.open("w", encoding="utf-8", newline="") as stream,
