@@ -63,13 +63,13 @@ def dashboard_content(
                 by,
                 heading,
                 [
-                    _labelled(row, by, settings, base_args, by)
+                    _labelled(row, by, settings, base_args, linked=True)
                     for row in rows.to_dict("records")
                 ],
             )
         )
     months = [
-        _labelled(row, "month", settings, base_args, None)
+        _labelled(row, "month", settings, base_args, linked=False)
         | {"args": base_args | _month_args(row["month"], filters)}
         for row in analysis.response_rates(trials, by="month", **options).to_dict(
             "records"
@@ -112,9 +112,9 @@ def dashboard_summary(filters: TrialFilterForm, settings: ClinicSettings) -> Sum
 
 
 def _labelled(
-    row: dict, by: str, settings: ClinicSettings, base_args: dict, link_by
+    row: dict, by: str, settings: ClinicSettings, base_args: dict, linked: bool
 ) -> dict:
-    """A rates row with a label for people and the filters of its trials list."""
+    """A rates row with a label for people and, if ``linked``, its trials' filters."""
     value = row[by]
     missing = value is None or (isinstance(value, float) and pd.isna(value))
     if by == "activity" and not missing:
@@ -122,8 +122,8 @@ def _labelled(
     else:
         label = "Not recorded" if missing else str(value)
     args = None
-    if link_by and not missing:
-        args = base_args | {link_by: value}
+    if linked and not missing:
+        args = base_args | {by: value}
     # The tables show one verdict: long-term benefit, the rate the band describes.
     judged = ("long_term_benefit",)
     return {"label": label, "args": args} | rate_row(row, settings, judged)

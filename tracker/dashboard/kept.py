@@ -167,11 +167,11 @@ def _changed_trials(events: list, kept: KeptColumns) -> list[int]:
     Asked for by id before the trials are read again, so the trials dropped
     from the kept columns are exactly the trials read again.
     """
-    record_ids = {Patient: set(), Trial: set(), FollowUp: set()}
+    record_ids = {model: set() for model in (Patient, Trial, FollowUp)}
+    by_table = {model.__tablename__: ids for model, ids in record_ids.items()}
     for event in events:
-        for model, ids in record_ids.items():
-            if event.table_name == model.__tablename__:
-                ids.add(event.record_id)
+        if event.table_name in by_table:
+            by_table[event.table_name].add(event.record_id)
     follow_ups = sa.select(FollowUp.trial_id).where(
         sa.or_(
             FollowUp.id.in_(record_ids[FollowUp]),
