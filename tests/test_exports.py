@@ -3,7 +3,7 @@
 import csv
 import io
 import re
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -15,7 +15,7 @@ from tracker.csvio import (
     age_band,
 )
 from tracker.extensions import db
-from tracker.models import AuditEvent, Trial
+from tracker.models import AuditEvent, FollowUp, Trial
 
 DAY = date.today() - timedelta(weeks=30)
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -287,3 +287,31 @@ def test_the_export_command_refuses_bad_options(runner, records, args, message):
 )
 def test_age_bands_are_ten_years_wide_and_top_coded_at_90(birth_year, band):
     assert age_band(birth_year, date(2025, 6, 1)) == band
+
+
+def test_recorded_times_are_written_in_utc_to_the_second(app, auth, client, clinic):
+    recorded = datetime(2026, 3, 29, 1, 30, 45, 900000, tzinfo=UTC)
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            # The database formats the times: a session in another zone
+            # must still write UTC.
+            db.engine.dispose()
+
+            @sa.event.listens_for(db.engine, "connect")
+            def in_tokyo(connection, _record):
+                connection.execute("SET TIME ZONE 'Asia/Tokyo'")
+                connection.commit()
+
+        db.session.execute(sa.update(Trial).values(created_at=recorded))
+        db.session.execute(sa.update(FollowUp).values(created_at=recorded))
+        # The trail is append-only: an event recorded at that time is added.
+        db.session.add(AuditEvent(at=recorded, action="login", username="admin"))
+        db.session.commit()
+    auth.login("admin")
+    for url, column in [
+        ("/exports/trials.csv", "recorded_at"),
+        ("/exports/followups.csv", "recorded_at"),
+        ("/exports/audit.csv?until=2026-03-29", "at"),
+    ]:
+        rows = rows_of(client.get(url).text)
+        assert rows and {row[column] for row in rows} == {"2026-03-29T01:30:45Z"}

@@ -19,8 +19,9 @@ import io
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from itertools import groupby, islice
 from typing import IO, Literal
 
@@ -195,6 +196,24 @@ def _batched(iterable: Iterable, size: int) -> Iterator[list]:
         yield batch
 
 
+@contextmanager
+def cycle_collector_paused() -> Iterator[None]:
+    """Python's cycle collector off for a stretch of bulk row work.
+
+    Exports and imports make millions of small lists, tuples and dicts and
+    free them by reference counting; the collector would walk the heap over
+    and over (a tenth of an export's time, a quarter of an import's) and
+    find nothing.
+    """
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
+
+
 @dataclass
 class Export:
     """One export: rows are produced as they are written, then counted and audited."""
@@ -230,10 +249,16 @@ class Export:
         buffer.write(BOM)
         writer.writerow(self.header)
         yield buffer.getvalue()
-        for batch in _batched(self.rows, ROWS_PER_CHUNK):
-            buffer.seek(0)
-            buffer.truncate()
-            writer.writerows(batch)
+        rows = iter(self.rows)
+        while True:
+            # Paused a chunk at a time, never while the caller has control.
+            with cycle_collector_paused():
+                batch = list(islice(rows, ROWS_PER_CHUNK))
+                buffer.seek(0)
+                buffer.truncate()
+                writer.writerows(batch)
+            if not batch:
+                break
             self.count += len(batch)
             yield buffer.getvalue()
         self.complete = True
@@ -279,13 +304,18 @@ def _blank(value):
     return "" if value is None else value
 
 
-def _timestamp(value: datetime | None) -> str:
-    """UTC, to the second; SQLite hands the stored UTC time back without a zone."""
-    if value is None:
-        return ""
-    if value.tzinfo is not None:
-        value = value.astimezone(UTC).replace(tzinfo=None)
-    return value.isoformat(timespec="seconds") + "Z"
+def _utc_timestamp(column: sa.ColumnElement) -> sa.ColumnElement[str]:
+    """A timestamp column as text, UTC to the second: ``2026-01-31T09:15:00Z``.
+
+    Written by the database, which formats faster than Python can turn the
+    value into a datetime and back; SQLite stores its times in UTC already.
+    """
+    if db.engine.dialect.name == "postgresql":
+        utc = sa.func.timezone("UTC", column)
+        text = sa.func.to_char(utc, 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
+    else:
+        text = sa.func.strftime("%Y-%m-%dT%H:%M:%SZ", column)
+    return sa.func.coalesce(text, "")
 
 
 def age_band(birth_year: int | None, on: date) -> str:
@@ -300,6 +330,7 @@ def age_band(birth_year: int | None, on: date) -> str:
 
 
 _EPOCH = date(2000, 1, 1)
+_NO_FOLLOW_UP = ("", "", "", "")
 _RELIEF_VALUES = {"immediate_relief": "yes", "no_immediate_relief": "no"}
 
 
@@ -309,12 +340,14 @@ class _Rule:
     def __init__(self, settings: ClinicSettings):
         self.settings = settings
         self.criterion = settings.relief_criterion
+        self.benefit_definition = settings.benefit_definition
         # 121 possible score pairs: the rule is asked once for each.
         self.reliefs = {}
         for without in range(11):
             for with_aid in range(11):
                 found = verdict(without, with_aid, self.criterion)
                 self.reliefs[without, with_aid] = (
+                    self.criterion,
                     _RELIEF_VALUES.get(found.value, found.value),
                     found.prediction,
                 )
@@ -325,8 +358,8 @@ class _Rule:
         }
         self.outcomes: dict[tuple[int, ...], int | None] = {}
 
-    def relief(self, pain_without: int, pain_with: int) -> tuple[str, str]:
-        """``immediate_relief`` (yes/no/not_assessable) and the prediction."""
+    def relief(self, pain_without: int, pain_with: int) -> tuple[str, str, str]:
+        """The criterion, ``immediate_relief`` (yes/no/not_assessable), prediction."""
         return self.reliefs[pain_without, pain_with]
 
     def outcome(self, trial_date: date, follow_ups: Sequence) -> int | None:
@@ -407,7 +440,7 @@ def trials_query(
             Trial.pain_with,
             Trial.notes,
             User.username,
-            Trial.created_at,
+            _utc_timestamp(Trial.created_at),
             Trial.void_reason,
             Patient.void_reason,
             sa.or_(Trial.voided_at.is_not(None), Patient.voided_at.is_not(None)),
@@ -450,14 +483,17 @@ def trials_export(
     make_row = _full_trial_row if level == "full" else _deidentified_trial_row()
 
     def row_for(trial, follow_ups):
+        if not follow_ups:
+            return make_row(trial, 0, None, False, rule)
         outcome_id = rule.outcome(trial[6], follow_ups)
-        shown = None
-        if follow_ups:
+        if len(follow_ups) == 1:
+            shown = follow_ups[0]
+        else:
             shown = next(
                 (f for f in follow_ups if f[0] == outcome_id),
                 max(follow_ups, key=lambda f: (f[1], f[0])),
             )
-        return make_row(trial, follow_ups, shown, outcome_id, rule)
+        return make_row(trial, len(follow_ups), shown, shown[0] == outcome_id, rule)
 
     def rows():
         # Rows of one trial (one per current follow-up) come together.
@@ -486,29 +522,26 @@ def trials_export(
     )
 
 
-def _outcome_columns(trial, shown, outcome_id, rule: _Rule) -> list:
-    relief, prediction = rule.relief(trial[11], trial[12])
-    is_outcome = shown is not None and shown[0] == outcome_id
+def _outcome_columns(trial, shown, is_outcome: bool, rule: _Rule) -> list:
+    criterion, relief, prediction = rule.relief(trial[11], trial[12])
+    if not is_outcome:
+        return [criterion, relief, prediction, "", "", rule.benefit_definition]
     return [
-        rule.criterion,
+        criterion,
         relief,
         prediction,
-        _weeks(shown[1], trial[6]) if is_outcome else "",
-        rule.benefit(shown[4]) if is_outcome else "",
-        rule.settings.benefit_definition,
+        _weeks(shown[1], trial[6]),
+        rule.benefit(shown[4]),
+        rule.benefit_definition,
     ]
 
 
-def _full_trial_row(trial, follow_ups, shown, outcome_id, rule: _Rule) -> list:
+def _full_trial_row(trial, follow_up_count, shown, is_outcome, rule: _Rule) -> list:
     (trial_id, _patient_id, code, birth_year, sex, side, trial_date,
      intervention, product, activity, activity_other, pain_without, pain_with,
-     notes, username, created_at, trial_void_reason, patient_void_reason,
+     notes, username, recorded_at, trial_void_reason, patient_void_reason,
      voided, _first) = trial[:20]  # fmt: skip
-    if shown is None:
-        follow_up = ["", "", "", ""]
-    else:
-        follow_up = [shown[1].isoformat(), shown[2], shown[4], _yes_no(shown[3])]
-    return [
+    row = [
         formula_guard(code),
         trial_date.isoformat(),
         intervention,
@@ -521,27 +554,32 @@ def _full_trial_row(trial, follow_ups, shown, outcome_id, rule: _Rule) -> list:
         _blank(birth_year),
         sex or "",
         side or "",
-        *follow_up,
-        trial_id,
-        len(follow_ups),
-        *_outcome_columns(trial, shown, outcome_id, rule),
+    ]
+    if shown is None:
+        row += _NO_FOLLOW_UP
+    else:
+        row += [shown[1].isoformat(), shown[2], shown[4], _yes_no(shown[3])]
+    row += [trial_id, follow_up_count]
+    row += _outcome_columns(trial, shown, is_outcome, rule)
+    row += [
         formula_guard(username or ""),
-        _timestamp(created_at),
-        _yes_no(voided),
+        recorded_at,
+        "yes" if voided else "no",
         formula_guard(trial_void_reason or patient_void_reason or ""),
     ]
+    return row
 
 
 def _deidentified_trial_row():
     """A row maker numbering patients in the order they come (by patient id)."""
     last = [None, 0]
 
-    def make_row(trial, follow_ups, shown, outcome_id, rule: _Rule) -> list:
+    def make_row(trial, follow_up_count, shown, is_outcome, rule: _Rule) -> list:
         patient_id, first_date = trial[1], trial[19]
         if patient_id != last[0]:
             last[0], last[1] = patient_id, last[1] + 1
         if shown is None:
-            follow_up = ["", "", "", ""]
+            follow_up = _NO_FOLLOW_UP
         else:
             follow_up = [
                 (shown[1] - first_date).days,
@@ -560,8 +598,8 @@ def _deidentified_trial_row():
             trial[11],
             trial[12],
             *follow_up,
-            len(follow_ups),
-            *_outcome_columns(trial, shown, outcome_id, rule),
+            follow_up_count,
+            *_outcome_columns(trial, shown, is_outcome, rule),
         ]
 
     return make_row
@@ -608,7 +646,7 @@ def follow_ups_export(
             Trial.intervention,
             Trial.activity,
             User.username,
-            FollowUp.created_at,
+            _utc_timestamp(FollowUp.created_at),
             sa.or_(Trial.voided_at.is_not(None), Patient.voided_at.is_not(None)),
             sa.func.coalesce(
                 FollowUp.void_reason, Trial.void_reason, Patient.void_reason
@@ -663,7 +701,7 @@ def follow_ups_export(
                         f[4],
                         *outcome,
                         formula_guard(f[12] or ""),
-                        _timestamp(f[13]),
+                        f[13],
                         _yes_no(f[5] or f[14]),
                         formula_guard(f[15] or ""),
                     ]
@@ -698,7 +736,7 @@ def audit_export(filters: dict[str, str]) -> Export:
         audit.events_query(filters)
         .with_only_columns(
             AuditEvent.id,
-            AuditEvent.at,
+            _utc_timestamp(AuditEvent.at),
             AuditEvent.username,
             AuditEvent.action,
             AuditEvent.table_name,
@@ -722,7 +760,7 @@ def audit_export(filters: dict[str, str]) -> Export:
         ) in _stream(query):
             yield [
                 event_id,
-                _timestamp(at),
+                at,
                 formula_guard(username or ""),
                 action,
                 table or "",
@@ -1220,16 +1258,10 @@ def import_trials(
         # Reading only: on SQLite, do not hold the write lock while checking.
         db.session.rollback()
         intent = database.write_intent.set(False)
-    # The import makes millions of small dicts and lists and frees them by
-    # reference counting; the cycle collector would walk the growing heap
-    # over and over (about a quarter of the time) and find nothing.
-    collecting = gc.isenabled()
-    gc.disable()
     try:
-        return _import(stream, filename, user, dry_run, progress)
+        with cycle_collector_paused():
+            return _import(stream, filename, user, dry_run, progress)
     finally:
-        if collecting:
-            gc.enable()
         if dry_run:
             database.write_intent.reset(intent)
 
