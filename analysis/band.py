@@ -14,8 +14,9 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 from scipy.stats import beta, binomtest
+from statsmodels.stats.proportion import proportion_confint
 
-from analysis.rates import proportion
+from analysis.rates import checked_counts
 
 __all__ = ["BAND_VERDICTS", "BandCheck", "BandVerdict", "against_band", "band_columns"]
 
@@ -90,17 +91,22 @@ def against_band(
     'too_few'
     """
     _check_band(low, high, minimum_cases)
-    rate = proportion(count, n)
+    count, n = checked_counts(count, n)
     if n == 0:
         return BandCheck("too_few", None, None, None, low, high)
-    # The posterior under a Beta(1, 1) prior (shape arguments rather than a
-    # frozen distribution, which costs a millisecond to build).
-    posterior = (count + 1, n - count + 1)
+    verdict: BandVerdict = "too_few"
+    if n >= minimum_cases:
+        wilson = proportion_confint(count, n, alpha=0.05, method="wilson")
+        verdict = _verdict(wilson, low, high)
+    # The posterior under a Beta(1, 1) prior, at both edges in one call
+    # (shape arguments rather than a frozen distribution, which costs a
+    # millisecond to build).
+    at_low, at_high = beta.cdf([low, high], count + 1, n - count + 1)
     return BandCheck(
-        verdict=_verdict(rate.wilson, low, high) if n >= minimum_cases else "too_few",
+        verdict=verdict,
         p_value_vs_low=float(binomtest(count, n, low, alternative="greater").pvalue),
         p_value_vs_high=float(binomtest(count, n, high, alternative="less").pvalue),
-        p_in_band=float(beta.cdf(high, *posterior) - beta.cdf(low, *posterior)),
+        p_in_band=float(at_high - at_low),
         low=low,
         high=high,
     )

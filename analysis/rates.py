@@ -104,6 +104,15 @@ def _whole_number(value: object, name: str) -> int:
     return int(value)
 
 
+def checked_counts(count: int, n: int) -> tuple[int, int]:
+    """``count`` of ``n`` as Python ints, refused unless 0 <= count <= n."""
+    count = _whole_number(count, "count")
+    n = _whole_number(n, "n")
+    if not 0 <= count <= n:
+        raise ValueError(f"count must be between 0 and n; got {count} of {n}")
+    return count, n
+
+
 def proportion(count: int, n: int) -> Proportion:
     """A proportion with its Wilson and Clopper-Pearson 95% intervals.
 
@@ -115,10 +124,7 @@ def proportion(count: int, n: int) -> Proportion:
     >>> proportion(0, 0).reason
     'no cases'
     """
-    count = _whole_number(count, "count")
-    n = _whole_number(n, "n")
-    if not 0 <= count <= n:
-        raise ValueError(f"count must be between 0 and n; got {count} of {n}")
+    count, n = checked_counts(count, n)
     if n == 0:
         return Proportion(count, n, None, None, None, "no cases")
     wilson_low, wilson_high, exact_low, exact_high = _intervals(
