@@ -428,8 +428,8 @@ def test_imported_records_have_the_audit_rows_the_orm_writes(app, empty_app):
     """The bulk import audits each record as a flush of the same record would."""
     follow_up_day = DAY + timedelta(weeks=12)
     text = trial_file(
-        f'PF-1,1970,female,left,{DAY},insole,full-length insole,running,,6,3,"said '
-        f'""better""",{follow_up_day},2,markedly_improved,yes',
+        f'PF-1,1970,female,left,{DAY},insole,Orthèse — 3/4 100%,running,,6,3,"said '
+        f'""better"" \\ à 2",{follow_up_day},2,markedly_improved,yes',
         f"PF-1,,,,{DAY + timedelta(days=1)},taping,,other,cycling,5,5,,,,,",
         f"PF-2,,,,{DAY},brace,,stairs_down,,7,2,,{follow_up_day},4,same,no",
         header="patient_code,patient_birth_year,patient_sex,affected_side,"
@@ -452,12 +452,12 @@ def test_imported_records_have_the_audit_rows_the_orm_writes(app, empty_app):
                 patient=first,
                 trial_date=DAY,
                 intervention="insole",
-                product="full-length insole",
+                product="Orthèse — 3/4 100%",
                 activity="running",
                 activity_other="",
                 pain_without=6,
                 pain_with=3,
-                notes='said "better"',
+                notes='said "better" \\ à 2',
             ),
             Trial(
                 patient=first,

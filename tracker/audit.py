@@ -11,11 +11,13 @@ record needs a reason.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache, partial
+from json.encoder import encode_basestring_ascii
 
 import sqlalchemy as sa
 from flask import has_request_context
@@ -107,6 +109,40 @@ def _created(model, value_of: Callable[[str], object]) -> dict[str, list]:
     for key in _time_columns(model):
         changes[key][1] = _plain(changes[key][1])
     return changes
+
+
+@cache
+def _created_json(model) -> Callable[[Mapping], str]:
+    """:func:`_created` for a bulk insert, written as the JSON column would store it.
+
+    The same text ``json.dumps`` gives (SQLAlchemy's serializer), at a third
+    of the time: an import writes one such row for every record, and
+    encoding nested lists was a sixth of its time.
+    """
+    keys = _audited_columns(model)
+    times = set(_time_columns(model))
+    template = "{" + ", ".join(f"{json.dumps(key)}: [null, %s]" for key in keys) + "}"
+
+    def created_json(values: Mapping) -> str:
+        return template % tuple(
+            [
+                _json_value(_plain(values[key]) if key in times else values[key])
+                for key in keys
+            ]
+        )
+
+    return created_json
+
+
+def _json_value(value) -> str:
+    kind = type(value)
+    if kind is str:
+        return encode_basestring_ascii(value)
+    if value is None:
+        return "null"
+    if kind is int:
+        return int.__repr__(value)
+    return json.dumps(value)
 
 
 def _changes(record) -> dict[str, list]:
@@ -220,14 +256,16 @@ def insert_new(
     bulk.insert_rows(connection, model.__table__, records)
     shared = _row("create", model.__tablename__, None, None, reason, user)
     del shared["record_id"], shared["changes"]
+    created_json = _created_json(model)
     bulk.insert_rows(
         connection,
         AuditEvent.__table__,
         [
-            {"record_id": values["id"], "changes": _created(model, values.__getitem__)}
+            {"record_id": values["id"], "changes": created_json(values)}
             for values in records
         ],
         same=shared | {"at": now},
+        encoded={"changes"},
     )
 
 

@@ -10,7 +10,7 @@ one call: ``executemany``, or ``COPY`` on PostgreSQL.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from itertools import repeat
 from operator import itemgetter
 
@@ -22,11 +22,13 @@ def insert_rows(
     table: sa.Table,
     rows: Sequence[dict],
     same: Mapping[str, object] | None = None,
+    encoded: Collection[str] = (),
 ) -> None:
     """Insert ``rows`` in the connection's transaction.
 
     ``rows`` are dicts with the same keys; ``same`` has the values every row
-    shares, converted once.
+    shares, converted once; the ``encoded`` columns hold values already in
+    the form their type would give the driver (JSON text, say).
     """
     if not rows:
         return
@@ -49,7 +51,7 @@ def insert_rows(
         if key in same:
             value = same[key] if process is None else process(same[key])
             columns.append(repeat(value, len(rows)))
-        elif process is None:
+        elif process is None or key in encoded:
             columns.append(given_columns[key])
         elif isinstance(column_type, sa.JSON):
             columns.append(list(map(process, given_columns[key])))
