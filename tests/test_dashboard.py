@@ -6,6 +6,7 @@ from datetime import date, timedelta
 from html import unescape
 from urllib.parse import parse_qs, urlsplit
 
+import plotly.graph_objects as go
 import pytest
 
 from tracker.charts import rates_figure
@@ -45,6 +46,11 @@ def figures(page: str) -> dict[str, dict]:
     }
 
 
+def assert_valid_for_plotly(figure: dict) -> None:
+    """Every property one plotly knows: the app writes figures as plain dicts."""
+    go.Figure(figure)  # raises ValueError naming any unknown property or value
+
+
 def assert_scripts_are_local_and_allowed(page: str) -> None:
     for attributes in SCRIPT.findall(page):
         source = re.search(r'src="([^"]*)"', attributes)
@@ -64,6 +70,8 @@ def test_dashboard_shows_each_chart_with_plotly_served_by_the_app(client, auth, 
     page = response.text
     drawn = figures(page)
     assert set(drawn) == {"rates", "rule", "pain_change", "months"}
+    for figure in drawn.values():
+        assert_valid_for_plotly(figure)
     assert [trace["type"] for trace in drawn["rates"]["data"]] == ["bar", "bar"]
     assert drawn["rates"]["data"][0]["error_y"]["arrayminus"]
     assert drawn["rates"]["layout"]["shapes"][0]["y0"] == 0.25
@@ -157,6 +165,7 @@ def test_patient_page_charts_pain_per_trial_and_follow_up(client, auth, records)
     records.follow_up(trial, weeks=12, pain=2)
     auth.login("therapist")
     page = client.get(f"/patients/{patient}").text
+    assert_valid_for_plotly(figures(page)["patient-pain"])
     (trace,) = figures(page)["patient-pain"]["data"]
     assert trace["y"] == [7, 3, 4, 2]
     assert_scripts_are_local_and_allowed(page)
@@ -170,12 +179,10 @@ def test_rates_figure_bars_carry_the_wilson_interval(app, clinic):
 
     with app.test_request_context():
         result = summary(TrialFilterForm.from_args(MultiDict()))
-    figure = rates_figure(result)
-    benefit = figure.data[0]
+    benefit = rates_figure(result)["data"][0]
     group = result.groups[0]["long_term_benefit"]
-    assert benefit.y[0] == pytest.approx(group["rate"])
-    assert benefit.y[0] + benefit.error_y.array[0] == pytest.approx(group["wilson"][1])
-    assert benefit.y[0] - benefit.error_y.arrayminus[0] == pytest.approx(
-        group["wilson"][0]
-    )
+    rate, error_bars = benefit["y"][0], benefit["error_y"]
+    assert rate == pytest.approx(group["rate"])
+    assert rate + error_bars["array"][0] == pytest.approx(group["wilson"][1])
+    assert rate - error_bars["arrayminus"][0] == pytest.approx(group["wilson"][0])
     assert clinic.count(Trial) == 24
