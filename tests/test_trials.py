@@ -3,8 +3,12 @@
 from datetime import date, timedelta
 
 import pytest
+import sqlalchemy as sa
 
+from tracker.extensions import db
 from tracker.models import FollowUp, Trial
+
+DAY = date.today() - timedelta(weeks=30)
 
 
 @pytest.fixture(autouse=True)
@@ -144,6 +148,40 @@ def test_trial_form_shows_previous_trials(client, records):
     patient = records.patient()
     records.trial(patient, product="kinesiology tape", intervention="taping")
     assert "kinesiology tape" in client.get(f"/patients/{patient}/trials/new").text
+
+
+def queries_to_get(app, client, url: str) -> int:
+    """How many SQL statements the app runs to answer a GET of ``url``."""
+    statements = []
+
+    def count(*_args):
+        statements.append(1)
+
+    with app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", count)
+    try:
+        assert client.get(url).status_code == 200
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", count)
+    return len(statements)
+
+
+@pytest.mark.parametrize(
+    "page", ["/patients/{patient}", "/patients/{patient}/trials/new"]
+)
+def test_pages_with_a_patients_trials_read_them_in_a_fixed_number_of_queries(
+    app, client, records, page
+):
+    """Each trial's follow-ups are not read one trial at a time."""
+    few, many = records.patient(), records.patient()
+    for patient, trials in ((few, 2), (many, 12)):
+        for number in range(trials):
+            trial = records.trial(patient, trial_date=DAY + timedelta(days=number))
+            records.follow_up(trial, weeks=12)
+    assert queries_to_get(app, client, page.format(patient=many)) == queries_to_get(
+        app, client, page.format(patient=few)
+    )
 
 
 def test_edit_trial_changes_the_verdict(client, records):

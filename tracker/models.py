@@ -222,8 +222,12 @@ class Trial(ClinicalRecord, db.Model):
     pain_with: Mapped[int] = mapped_column(sa.SmallInteger)
     notes: Mapped[str] = mapped_column(sa.Text, default="")
     patient: Mapped[Patient] = relationship(back_populates="trials")
+    #: Loaded with the trials, in one query for all of them: pages list a
+    #: patient's trials with each one's outcome.
     follow_ups: Mapped[list[FollowUp]] = relationship(
-        back_populates="trial", order_by="(FollowUp.follow_up_date, FollowUp.id)"
+        back_populates="trial",
+        order_by="(FollowUp.follow_up_date, FollowUp.id)",
+        lazy="selectin",
     )
 
     @property
