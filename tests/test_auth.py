@@ -70,6 +70,47 @@ def test_the_password_is_checked_outside_any_transaction(auth, monkeypatch):
     assert checked == [False, False]
 
 
+@pytest.mark.parametrize(
+    "who, url, data",
+    [
+        (
+            "therapist",
+            "/auth/password",
+            {"current": PASSWORD, "password": "a new long password", "confirm": ""},
+        ),
+        (
+            "admin",
+            "/admin/users/new",
+            {"username": "bea", "role": "reviewer", "password": PASSWORD},
+        ),
+        ("admin", "/admin/users/1", {"role": "reviewer", "password": PASSWORD}),
+    ],
+)
+def test_passwords_are_hashed_and_checked_outside_any_transaction(
+    app, auth, client, monkeypatch, who, url, data
+):
+    """Password changes and resets take no database lock while Argon2 works."""
+    from tracker.auth import passwords
+
+    class Watched:
+        def __init__(self, hasher):
+            self.hasher, self.in_transaction = hasher, []
+
+        def __getattr__(self, name):
+            def watched(*args, **kwargs):
+                self.in_transaction.append(db.session().in_transaction())
+                return getattr(self.hasher, name)(*args, **kwargs)
+
+            return watched if name in ("hash", "verify") else getattr(self.hasher, name)
+
+    auth.login(who)
+    watched = Watched(passwords.hasher)
+    monkeypatch.setattr(passwords, "hasher", watched)
+    data = data | {"confirm": data["password"]}
+    assert client.post(url, data=data).status_code == 302
+    assert watched.in_transaction and not any(watched.in_transaction)
+
+
 def test_passwords_are_stored_as_argon2id_only(app, users):
     stored = user(app, "therapist").password_hash
     assert stored.startswith("$argon2id$")

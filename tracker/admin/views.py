@@ -5,7 +5,7 @@ from flask import Blueprint, flash, g, redirect, render_template, request, url_f
 
 from .. import audit
 from ..access import requires
-from ..auth.passwords import hash_password
+from ..auth.passwords import hash_outside_transaction
 from ..extensions import db
 from ..models import AuditEvent, ClinicSetting, User
 from ..settings import ClinicSettings, clinic_settings
@@ -31,7 +31,7 @@ def create_user():
         user = User(
             username=form.username.data,
             role=form.role.data,
-            password_hash=hash_password(form.password.data),
+            password_hash=hash_outside_transaction(form.password.data),
         )
         db.session.add(user)
         db.session.flush()
@@ -49,14 +49,16 @@ def update_user(user_id: int):
     user = db.get_or_404(User, user_id)
     form = UserUpdateForm(obj=user)
     if form.validate_on_submit():
+        # Before any change: hashing ends the transaction.
+        new_hash = form.password.data and hash_outside_transaction(form.password.data)
         changes = {
             key: [getattr(user, key), getattr(form, key).data]
             for key in ("role", "active")
             if getattr(user, key) != getattr(form, key).data
         }
         user.role, user.active = form.role.data, form.active.data
-        if form.password.data:
-            user.password_hash = hash_password(form.password.data)
+        if new_hash:
+            user.password_hash = new_hash
             changes["password"] = "reset"
         if changes:
             # A new role, a deactivation or a reset ends the user's sessions.

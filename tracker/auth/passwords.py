@@ -3,6 +3,8 @@
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from ..extensions import db
+
 # OWASP Password Storage Cheat Sheet: Argon2id, 19 MiB, 2 iterations, 1 lane.
 hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 #: Verified against when the name is unknown, so timing does not reveal names.
@@ -12,6 +14,17 @@ _UNKNOWN_USER_HASH = hasher.hash("no such user")
 def hash_password(password: str) -> str:
     """An Argon2id hash of ``password``; the password itself is never stored."""
     return hasher.hash(password)
+
+
+def hash_outside_transaction(password: str) -> str:
+    """:func:`hash_password`, once the session's transaction has ended.
+
+    Argon2 is slow on purpose, and a write request's transaction holds
+    SQLite's write lock, which other workers' saves would wait for. The
+    rollback discards changes not yet committed: call it before making any.
+    """
+    db.session.rollback()
+    return hash_password(password)
 
 
 def check_password(password_hash: str | None, password: str) -> bool:

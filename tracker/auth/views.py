@@ -22,7 +22,12 @@ from ..extensions import db, login_manager
 from ..models import User
 from . import throttle
 from .forms import LoginForm, PasswordChangeForm, SetupForm
-from .passwords import check_password, hash_password, needs_rehash
+from .passwords import (
+    check_password,
+    hash_outside_transaction,
+    hash_password,
+    needs_rehash,
+)
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -121,7 +126,7 @@ def setup():
     if form.validate_on_submit():
         user = User(
             username=form.username.data,
-            password_hash=hash_password(form.password.data),
+            password_hash=hash_outside_transaction(form.password.data),
             role="admin",
         )
         db.session.add(user)
@@ -142,10 +147,12 @@ def change_password():
     """Change one's own password; other sessions end."""
     form = PasswordChangeForm()
     if form.validate_on_submit():
-        if not check_password(current_user.password_hash, form.current.data):
+        stored = current_user.password_hash
+        db.session.rollback()  # Argon2 is slow on purpose: hold no lock meanwhile
+        if not check_password(stored, form.current.data):
             form.current.errors.append("That is not your current password.")
         else:
-            current_user.password_hash = hash_password(form.password.data)
+            current_user.password_hash = hash_outside_transaction(form.password.data)
             current_user.end_sessions()
             audit.log_event("password_change")
             db.session.commit()
