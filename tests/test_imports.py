@@ -309,6 +309,23 @@ def test_importing_the_same_file_twice_adds_nothing(runner, records, tmp_path):
     assert records.count(Patient) == 2
 
 
+def test_a_duplicate_row_says_its_follow_up_was_skipped_too(runner, records, tmp_path):
+    records.trial(records.patient(code="PF-1"), trial_date=DAY, activity="squat")
+    follow_up_day = DAY + timedelta(weeks=12)
+    text = trial_file(
+        f"PF-1,{DAY},insole,squat,6,3,{follow_up_day},2,markedly_improved,yes",
+        header="patient_code,trial_date,intervention,activity,pain_without,"
+        "pain_with,followup_date,followup_pain,followup_rating,still_using",
+    )
+    result = run_import(runner, tmp_path, text)
+    assert result.exit_code == 0, result.output
+    assert (
+        "line 2: same trial as trial 1; skipped with its follow-up "
+        "(record it on the trial's page)"
+    ) in result.output
+    assert records.count(FollowUp) == 0
+
+
 def test_a_repeated_row_within_a_file_is_a_duplicate(runner, records, tmp_path):
     row = f"PF-1,{DAY},insole,squat,6,3"
     result = run_import(runner, tmp_path, trial_file(row, row))

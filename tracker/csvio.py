@@ -826,9 +826,14 @@ class Duplicate:
 
     line: int
     same_as: str
+    #: Whether the row also gave a follow-up, which is skipped with it.
+    with_follow_up: bool = False
 
     def __str__(self) -> str:
-        return f"line {self.line}: same trial as {self.same_as}; skipped"
+        skipped = "skipped with its follow-up (record it on the trial's page)"
+        if not self.with_follow_up:
+            skipped = "skipped"
+        return f"line {self.line}: same trial as {self.same_as}; {skipped}"
 
 
 @dataclass
@@ -1171,7 +1176,9 @@ class _Batch:
             )
             same_as = seen.get(key) or known.get(key)
             if same_as:
-                self.report.duplicates.append(Duplicate(line, same_as))
+                self.report.duplicates.append(
+                    Duplicate(line, same_as, follow_up is not None)
+                )
                 continue
             seen[key] = f"line {line}"
             self.report.accepted += 1
