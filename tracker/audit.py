@@ -211,11 +211,17 @@ def _row(
     reason: str | None,
     user: User | None,
 ) -> dict:
+    return _about(action, table_name, reason, user) | {
+        "record_id": record_id,
+        "changes": changes,
+    }
+
+
+def _about(action: str, table_name: str, reason: str | None, user: User | None):
+    """What an audit row says besides which record and what changed in it."""
     return {
         "action": action,
         "table_name": table_name,
-        "record_id": record_id,
-        "changes": changes,
         "reason": reason,
         "user_id": user.id if user else None,
         "username": user.username if user else None,
@@ -254,8 +260,7 @@ def insert_new(
         values["recorded_by_id"] = _recorder_id(values["recorded_by_id"], user)
     connection = db.session.connection()
     bulk.insert_rows(connection, model.__table__, records)
-    shared = _row("create", model.__tablename__, None, None, reason, user)
-    del shared["record_id"], shared["changes"]
+    shared = _about("create", model.__tablename__, reason, user)
     created_json = _created_json(model)
     bulk.insert_rows(
         connection,
