@@ -217,7 +217,7 @@ def _row(
     }
 
 
-def _about(action: str, table_name: str, reason: str | None, user: User | None):
+def _about(action: str, table_name: str, reason: str | None, user: User | None) -> dict:
     """What an audit row says besides which record and what changed in it."""
     return {
         "action": action,
