@@ -343,6 +343,15 @@ def test_trial_list_filters_by_aid_date_and_therapist(client, records):
     assert "0 trials match." in client.get("/trials/?therapist=therapist").text
 
 
+def test_trial_list_filters_ignore_blanks_around_a_name(client):
+    patient = client.post("/patients/new", data={"code": "PF-0042"}).location
+    client.post(f"{patient}/trials/new", data=trial_form(product="kinesiology tape"))
+    page = client.get("/trials/?therapist=%20therapist%20").text
+    assert "1 trial match." in page
+    assert 'value="therapist"' in page
+    assert "1 trial match." in client.get("/trials/?product=kinesiology+tape+").text
+
+
 def test_trial_list_explains_bad_filters_and_matches_nothing(client, records):
     records.trial()
     page = client.get("/trials/?since=yesterday&intervention=magnets").text

@@ -12,7 +12,7 @@ from werkzeug.datastructures import MultiDict
 from wtforms import DateField, Form, StringField
 from wtforms.validators import Optional, ValidationError
 
-from .forms import choice_field
+from .forms import choice_field, stripped
 from .models import ACTIVITIES, INTERVENTIONS, Patient, Trial, User
 
 COUNTING_UNITS = {
@@ -40,8 +40,10 @@ class TrialFilterForm(Form):
         validators=[Optional()],
         invalid_choice_message="Choose one of the listed activities.",
     )
-    therapist = StringField("Therapist (user name)", validators=[Optional()])
-    product = StringField("Product", validators=[Optional()])
+    therapist = StringField(
+        "Therapist (user name)", validators=[Optional()], filters=[stripped]
+    )
+    product = StringField("Product", validators=[Optional()], filters=[stripped])
     unit = choice_field(
         "Counting unit",
         COUNTING_UNITS,
@@ -75,8 +77,8 @@ class TrialFilterForm(Form):
             "until": self.until.data.isoformat() if self.until.data else "",
             "intervention": self.intervention.data or "",
             "activity": self.activity.data or "",
-            "therapist": (self.therapist.data or "").strip(),
-            "product": (self.product.data or "").strip(),
+            "therapist": self.therapist.data or "",
+            "product": self.product.data or "",
             "unit": self.unit_value if self.unit_value != "patient" else "",
         }
         return {key: value for key, value in args.items() if value}
@@ -100,14 +102,12 @@ class TrialFilterForm(Form):
             query = query.where(Trial.intervention == self.intervention.data)
         if self.activity.data:
             query = query.where(Trial.activity == self.activity.data)
-        if (self.therapist.data or "").strip():
+        if self.therapist.data:
             query = query.where(
                 Trial.recorded_by_id.in_(
-                    sa.select(User.id).where(
-                        User.username == self.therapist.data.strip()
-                    )
+                    sa.select(User.id).where(User.username == self.therapist.data)
                 )
             )
-        if (self.product.data or "").strip():
-            query = query.where(Trial.product == self.product.data.strip())
+        if self.product.data:
+            query = query.where(Trial.product == self.product.data)
         return query

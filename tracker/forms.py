@@ -12,6 +12,11 @@ from .models import REASON_MAX
 PAIN_SCALE = "0 = no pain, 10 = worst pain imaginable"
 
 
+def stripped(value):
+    """A field filter: text without the blanks around it; other values as given."""
+    return value.strip() if isinstance(value, str) else value
+
+
 class PainScoreField(IntegerField):
     """An integer field whose parse error speaks of the pain scale."""
 

@@ -14,7 +14,7 @@ from wtforms.validators import (
 )
 
 from ..extensions import db
-from ..forms import choice_field, reason_field
+from ..forms import choice_field, reason_field, stripped
 from ..models import CODE_MAX, NOTES_MAX, SEXES, SIDES, Patient
 
 
@@ -27,7 +27,7 @@ class PatientForm(FlaskForm):
             InputRequired("Enter the patient's clinic code."),
             Length(max=CODE_MAX),
         ],
-        filters=[lambda value: value.strip() if isinstance(value, str) else value],
+        filters=[stripped],
         description="Pseudonymous, e.g. PF-0042. Never a name.",
     )
     birth_year = IntegerField(
