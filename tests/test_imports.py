@@ -523,6 +523,22 @@ def test_imported_records_have_the_audit_rows_the_orm_writes(app, empty_app):
     imported, through_orm = create_rows(empty_app), create_rows(app)
     assert len(imported) == 7
     assert imported == through_orm
+    # Stored as the same text, too: what an auditor reading the table sees.
+    assert stored_changes(empty_app) == stored_changes(app)
+
+
+def stored_changes(app) -> list[tuple]:
+    """Each create row's ``changes`` as the database holds the text."""
+    with app.app_context():
+        return sorted(
+            db.session.execute(
+                sa.select(
+                    AuditEvent.table_name,
+                    AuditEvent.record_id,
+                    sa.cast(AuditEvent.changes, sa.Text),
+                ).where(AuditEvent.action == "create")
+            ).all()
+        )
 
 
 def test_a_refused_import_is_audited_but_writes_no_records(
