@@ -13,7 +13,7 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from scipy.stats import beta, binomtest
+from scipy.stats import beta, binom, binomtest
 from statsmodels.stats.proportion import proportion_confint
 
 from analysis.rates import checked_counts
@@ -133,7 +133,11 @@ def band_columns(
     """A copy of a :func:`~analysis.rates.response_rates` frame with the band check.
 
     Adds ``{rate}_band`` (a :data:`BAND_VERDICTS` value), ``{rate}_p_vs_low``,
-    ``{rate}_p_vs_high`` and ``{rate}_p_in_band`` (NaN without cases).
+    ``{rate}_p_vs_high`` and ``{rate}_p_in_band`` (NaN without cases): for
+    each row what :func:`against_band` gives, computed for all rows at once
+    (a dashboard judges a rate for every therapist, product and month). The
+    one-sided binomial p-values are the tail probabilities ``binomtest``
+    returns: P(X >= count) under ``low``, P(X <= count) under ``high``.
     """
     if rate not in ("immediate_relief", "long_term_benefit"):
         raise ValueError(f"unknown rate {rate!r}")
@@ -141,22 +145,42 @@ def band_columns(
     if missing:
         raise ValueError(f"rates lacks columns {missing}")
     _check_band(low, high, minimum_cases)
-    checks = [
-        against_band(int(count), int(n), low, high, minimum_cases)
-        for count, n in zip(rates[f"{rate}_count"], rates[f"{rate}_n"], strict=True)
-    ]
+    count = rates[f"{rate}_count"].to_numpy("int64")
+    n = rates[f"{rate}_n"].to_numpy("int64")
+    if ((count < 0) | (count > n)).any():
+        raise ValueError("counts must be between 0 and n")
 
-    def column(name: str) -> np.ndarray:
-        values = [getattr(check, name) for check in checks]
-        return np.array([np.nan if v is None else v for v in values], dtype=float)
+    judged = n >= minimum_cases
+    wilson_low = np.full(len(n), np.nan)
+    wilson_high = np.full(len(n), np.nan)
+    if judged.any():
+        wilson_low[judged], wilson_high[judged] = proportion_confint(
+            count[judged], n[judged], alpha=0.05, method="wilson"
+        )
+    verdicts = np.select(
+        [
+            ~judged,
+            wilson_low > high,
+            wilson_high < low,
+            (low <= wilson_low) & (wilson_high <= high),
+        ],
+        ["too_few", "above", "below", "within"],
+        default="inconclusive",
+    )
 
+    cases = n > 0
+    with np.errstate(invalid="ignore"):
+        p_vs_low = np.where(cases, binom.sf(count - 1, n, low), np.nan)
+        p_vs_high = np.where(cases, binom.cdf(count, n, high), np.nan)
+        posterior = (count + 1, n - count + 1)
+        p_in_band = np.where(
+            cases, beta.cdf(high, *posterior) - beta.cdf(low, *posterior), np.nan
+        )
     return rates.assign(
         **{
-            f"{rate}_band": pd.Series(
-                [check.verdict for check in checks], index=rates.index, dtype="str"
-            ),
-            f"{rate}_p_vs_low": column("p_value_vs_low"),
-            f"{rate}_p_vs_high": column("p_value_vs_high"),
-            f"{rate}_p_in_band": column("p_in_band"),
+            f"{rate}_band": pd.Series(verdicts, index=rates.index, dtype="str"),
+            f"{rate}_p_vs_low": p_vs_low,
+            f"{rate}_p_vs_high": p_vs_high,
+            f"{rate}_p_in_band": p_in_band,
         }
     )

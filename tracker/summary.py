@@ -69,8 +69,10 @@ def summarise(
     }
     # One check of the frame, and one choice of the trials that count, for all.
     trials = analysis.check_trials(trials, settings.benefit_definition)
-    per_aid = analysis.response_rates(trials, by="intervention", **options)
-    overall = analysis.response_rates(trials, by=None, **options)
+    per_aid = banded(
+        analysis.response_rates(trials, by="intervention", **options), settings
+    )
+    overall = banded(analysis.response_rates(trials, by=None, **options), settings)
     by_criterion = analysis.rule_check_by_criterion(
         trials, settings.benefit_definition, unit
     )
@@ -79,10 +81,10 @@ def summarise(
         settings=settings,
         unit=unit,
         groups=[
-            {"intervention": row["intervention"]} | rate_row(row, settings)
+            {"intervention": row["intervention"]} | rate_row(row)
             for row in per_aid.to_dict("records")
         ],
-        overall=rate_row(overall.iloc[0].to_dict(), settings),
+        overall=rate_row(overall.iloc[0].to_dict()),
         rule=rule,
         rule_by_criterion=by_criterion,
     )
@@ -97,37 +99,47 @@ def summary(
     return summarise(trials, settings, filters.unit_value)
 
 
-def rate_row(row: dict, settings: ClinicSettings, judged: tuple = RATES) -> dict:
-    """One row of :func:`analysis.response_rates` with the ``judged`` rates banded.
+def banded(
+    rates: pd.DataFrame, settings: ClinicSettings, judged: tuple = RATES
+) -> pd.DataFrame:
+    """Rates from :func:`analysis.response_rates` with the ``judged`` ones banded."""
+    for rate in judged:
+        rates = analysis.band_columns(
+            rates, rate, settings.band_low, settings.band_high
+        )
+    return rates
 
-    The other rates get None for the band figures (tables that show one verdict).
+
+def rate_row(row: dict) -> dict:
+    """One row of :func:`banded` rates, for JSON and templates.
+
+    Rates that were not judged get None for the band figures (tables that
+    show one verdict).
     """
     return {
         "trials": int(row["trials"]),
         "patients": int(row["patients"]),
         "assessable": int(row["assessable"]),
-        **{rate: rate_dict(row, rate, settings, rate in judged) for rate in RATES},
+        **{rate: rate_dict(row, rate) for rate in RATES},
     }
 
 
-def rate_dict(row: dict, rate: str, settings: ClinicSettings, judge=True) -> dict:
-    """A rate with its intervals and, if ``judge``, its verdict against the band."""
-    count, n = int(row[f"{rate}_count"]), int(row[f"{rate}_n"])
+def rate_dict(row: dict, rate: str) -> dict:
+    """A rate with its intervals and, if judged, its verdict against the band."""
     figures = {
-        "count": count,
-        "n": n,
+        "count": int(row[f"{rate}_count"]),
+        "n": int(row[f"{rate}_n"]),
         "rate": _number(row[f"{rate}_rate"]),
         "wilson": _interval(row, f"{rate}_wilson"),
         "exact": _interval(row, f"{rate}_exact"),
     }
-    if not judge:
+    if f"{rate}_band" not in row:
         return figures | dict.fromkeys(BAND_KEYS)
-    band = analysis.against_band(count, n, settings.band_low, settings.band_high)
     return figures | {
-        "band": band.verdict,
-        "p_in_band": band.p_in_band,
-        "p_value_vs_low": band.p_value_vs_low,
-        "p_value_vs_high": band.p_value_vs_high,
+        "band": row[f"{rate}_band"],
+        "p_in_band": _number(row[f"{rate}_p_in_band"]),
+        "p_value_vs_low": _number(row[f"{rate}_p_vs_low"]),
+        "p_value_vs_high": _number(row[f"{rate}_p_vs_high"]),
     }
 
 

@@ -1,6 +1,7 @@
 import json
 from math import comb
 
+import numpy as np
 import pandas as pd
 import pytest
 from builders import make_trials
@@ -155,6 +156,33 @@ def test_band_columns_check_each_group():
     )
     assert banded.loc["taping", "long_term_benefit_p_vs_high"] == pytest.approx(0.5**5)
     assert pd.isna(banded.loc["brace", "long_term_benefit_p_vs_low"])
+
+
+@pytest.mark.parametrize("low, high", [(0.25, 0.50), (0.30, 0.60)])
+def test_band_columns_give_against_band_for_every_row(low, high):
+    counts = [(count, n) for n in (0, 1, 9, 10, 11, 40, 400) for count in range(n + 1)]
+    rates = pd.DataFrame(
+        {
+            "long_term_benefit_count": [count for count, _n in counts],
+            "long_term_benefit_n": [n for _count, n in counts],
+        }
+    )
+
+    banded = band_columns(rates, "long_term_benefit", low, high)
+
+    for (count, n), row in zip(counts, banded.to_dict("records"), strict=True):
+        expected = against_band(count, n, low, high)
+        assert row["long_term_benefit_band"] == expected.verdict, (count, n)
+        for column, value in (
+            ("p_vs_low", expected.p_value_vs_low),
+            ("p_vs_high", expected.p_value_vs_high),
+            ("p_in_band", expected.p_in_band),
+        ):
+            found = row[f"long_term_benefit_{column}"]
+            if value is None:
+                assert np.isnan(found)
+            else:
+                assert found == pytest.approx(value, rel=1e-9, abs=1e-15), column
 
 
 def test_band_columns_on_no_groups():

@@ -14,7 +14,7 @@ from .. import charts
 from ..filters import TrialFilterForm
 from ..models import ACTIVITIES, INTERVENTIONS
 from ..settings import ClinicSettings, clinic_settings
-from ..summary import Summary, rate_row, rule_in_words, summarise
+from ..summary import Summary, banded, rate_row, rule_in_words, summarise
 from .kept import current_trials_frame
 
 #: The tables below the charts: grouping (also the filter a row links by), heading.
@@ -56,24 +56,29 @@ def dashboard_content(
     }
     base_args = filters.as_args()
     tables = []
+    # The tables show one verdict: long-term benefit, the rate the band describes.
+    judged = ("long_term_benefit",)
     for by, heading in TABLES:
-        rows = analysis.response_rates(trials, by=by, **options)
+        rows = banded(
+            analysis.response_rates(trials, by=by, **options), settings, judged
+        )
         tables.append(
             (
                 by,
                 heading,
                 [
-                    _labelled(row, by, settings, base_args, linked=True)
+                    _labelled(row, by, base_args, linked=True)
                     for row in rows.to_dict("records")
                 ],
             )
         )
+    by_month = banded(
+        analysis.response_rates(trials, by="month", **options), settings, judged
+    )
     months = [
-        _labelled(row, "month", settings, base_args, linked=False)
+        _labelled(row, "month", base_args, linked=False)
         | {"args": base_args | _month_args(row["month"], filters)}
-        for row in analysis.response_rates(trials, by="month", **options).to_dict(
-            "records"
-        )
+        for row in by_month.to_dict("records")
     ]
     pain_change = [
         group | {"args": base_args | {"intervention": group["intervention"]}}
@@ -111,9 +116,7 @@ def dashboard_summary(filters: TrialFilterForm, settings: ClinicSettings) -> Sum
     )
 
 
-def _labelled(
-    row: dict, by: str, settings: ClinicSettings, base_args: dict, linked: bool
-) -> dict:
+def _labelled(row: dict, by: str, base_args: dict, linked: bool) -> dict:
     """A rates row with a label for people and, if ``linked``, its trials' filters."""
     value = row[by]
     missing = value is None or (isinstance(value, float) and pd.isna(value))
@@ -124,9 +127,7 @@ def _labelled(
     args = None
     if linked and not missing:
         args = base_args | {by: value}
-    # The tables show one verdict: long-term benefit, the rate the band describes.
-    judged = ("long_term_benefit",)
-    return {"label": label, "args": args} | rate_row(row, settings, judged)
+    return {"label": label, "args": args} | rate_row(row)
 
 
 def _month_args(month: str, filters: TrialFilterForm) -> dict[str, str]:
