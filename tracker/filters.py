@@ -83,15 +83,30 @@ class TrialFilterForm(Form):
         }
         return {key: value for key, value in args.items() if value}
 
-    def apply(self, query: sa.Select, *, include_voided: bool = False) -> sa.Select:
+    def apply(
+        self,
+        query: sa.Select,
+        *,
+        include_voided: bool = False,
+        patient_joined: bool = True,
+    ) -> sa.Select:
         """Narrow a query over :class:`Trial` (joined to its patient) to the filters.
 
         Voided trials and trials of voided patients are left out unless a full
         export asks for them. With invalid filters the query matches nothing,
-        rather than everything.
+        rather than everything. A query that does not join the patient says
+        so (``patient_joined=False``): the voided patients, a handful, are
+        then left out with ``NOT EXISTS``.
         """
         if not include_voided:
-            query = query.where(Trial.voided_at.is_(None), Patient.voided_at.is_(None))
+            query = query.where(Trial.voided_at.is_(None))
+            if patient_joined:
+                query = query.where(Patient.voided_at.is_(None))
+            else:
+                voided_patient = sa.exists().where(
+                    Patient.id == Trial.patient_id, Patient.voided_at.is_not(None)
+                )
+                query = query.where(~voided_patient)
         if self.errors:
             return query.where(sa.false())
         if self.since.data:

@@ -125,13 +125,15 @@ def trials_query(
             # The id, named after the query: user names are few, trials many.
             sa.func.coalesce(Trial.recorded_by_id, NONE).label("therapist"),
         ]
-    query = (
-        sa.select(*selected)
-        .select_from(Trial)
-        .join(Patient, Patient.id == Trial.patient_id)
-        .outerjoin(FollowUp, eligible)
-    )
-    return filters.apply(query)
+    query = sa.select(*selected).select_from(Trial).outerjoin(FollowUp, eligible)
+    # Trials of voided patients are left out. PostgreSQL would hash every
+    # patient to join them; excluding the few voided ones with NOT EXISTS
+    # takes a third off its time at 1M trials. SQLite looks each trial's
+    # patient up by its key either way, and the join is the quicker lookup.
+    joined = db.engine.dialect.name != "postgresql"
+    if joined:
+        query = query.join(Patient, Patient.id == Trial.patient_id)
+    return filters.apply(query, patient_joined=joined)
 
 
 def _small_columns(detail: bool) -> list[tuple[str, sa.ColumnElement, int]]:
