@@ -13,7 +13,7 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from scipy.stats import beta, binom, binomtest
+from scipy.stats import beta, binom
 from statsmodels.stats.proportion import proportion_confint
 
 from analysis.rates import checked_counts
@@ -94,33 +94,57 @@ def against_band(
     count, n = checked_counts(count, n)
     if n == 0:
         return BandCheck("too_few", None, None, None, low, high)
-    verdict: BandVerdict = "too_few"
-    if n >= minimum_cases:
-        wilson = proportion_confint(count, n, alpha=0.05, method="wilson")
-        verdict = _verdict(wilson, low, high)
-    # The posterior under a Beta(1, 1) prior, at both edges in one call
-    # (shape arguments rather than a frozen distribution, which costs a
-    # millisecond to build).
-    at_low, at_high = beta.cdf([low, high], count + 1, n - count + 1)
+    figures = _band_figures(np.array([count]), np.array([n]), low, high, minimum_cases)
     return BandCheck(
-        verdict=verdict,
-        p_value_vs_low=float(binomtest(count, n, low, alternative="greater").pvalue),
-        p_value_vs_high=float(binomtest(count, n, high, alternative="less").pvalue),
-        p_in_band=float(at_high - at_low),
+        verdict=str(figures["band"][0]),
+        p_value_vs_low=float(figures["p_vs_low"][0]),
+        p_value_vs_high=float(figures["p_vs_high"][0]),
+        p_in_band=float(figures["p_in_band"][0]),
         low=low,
         high=high,
     )
 
 
-def _verdict(wilson: tuple[float, float], low: float, high: float) -> BandVerdict:
-    wilson_low, wilson_high = wilson
-    if wilson_low > high:
-        return "above"
-    if wilson_high < low:
-        return "below"
-    if low <= wilson_low and wilson_high <= high:
-        return "within"
-    return "inconclusive"
+def _band_figures(
+    count: np.ndarray, n: np.ndarray, low: float, high: float, minimum_cases: int
+) -> dict[str, np.ndarray]:
+    """The verdict and the three probabilities for each ``count`` of ``n``.
+
+    Computed for many rates at once (a dashboard judges one for every
+    therapist, product and month). The one-sided binomial p-values are the
+    tail probabilities ``binomtest`` returns: P(X >= count) under ``low``,
+    P(X <= count) under ``high``. The probabilities are NaN where ``n`` is 0.
+    """
+    judged = n >= minimum_cases
+    wilson_low = np.full(len(n), np.nan)
+    wilson_high = np.full(len(n), np.nan)
+    if judged.any():
+        wilson_low[judged], wilson_high[judged] = proportion_confint(
+            count[judged], n[judged], alpha=0.05, method="wilson"
+        )
+    band = np.select(
+        [
+            ~judged,
+            wilson_low > high,
+            wilson_high < low,
+            (low <= wilson_low) & (wilson_high <= high),
+        ],
+        ["too_few", "above", "below", "within"],
+        default="inconclusive",
+    )
+    cases = n > 0
+    # The posterior under a Beta(1, 1) prior (shape arguments rather than a
+    # frozen distribution, which costs a millisecond to build).
+    posterior = (count + 1, n - count + 1)
+    with np.errstate(invalid="ignore"):
+        return {
+            "band": band,
+            "p_vs_low": np.where(cases, binom.sf(count - 1, n, low), np.nan),
+            "p_vs_high": np.where(cases, binom.cdf(count, n, high), np.nan),
+            "p_in_band": np.where(
+                cases, beta.cdf(high, *posterior) - beta.cdf(low, *posterior), np.nan
+            ),
+        }
 
 
 def band_columns(
@@ -134,10 +158,7 @@ def band_columns(
 
     Adds ``{rate}_band`` (a :data:`BAND_VERDICTS` value), ``{rate}_p_vs_low``,
     ``{rate}_p_vs_high`` and ``{rate}_p_in_band`` (NaN without cases): for
-    each row what :func:`against_band` gives, computed for all rows at once
-    (a dashboard judges a rate for every therapist, product and month). The
-    one-sided binomial p-values are the tail probabilities ``binomtest``
-    returns: P(X >= count) under ``low``, P(X <= count) under ``high``.
+    each row what :func:`against_band` gives, computed for all rows at once.
     """
     if rate not in ("immediate_relief", "long_term_benefit"):
         raise ValueError(f"unknown rate {rate!r}")
@@ -149,38 +170,12 @@ def band_columns(
     n = rates[f"{rate}_n"].to_numpy("int64")
     if ((count < 0) | (count > n)).any():
         raise ValueError("counts must be between 0 and n")
-
-    judged = n >= minimum_cases
-    wilson_low = np.full(len(n), np.nan)
-    wilson_high = np.full(len(n), np.nan)
-    if judged.any():
-        wilson_low[judged], wilson_high[judged] = proportion_confint(
-            count[judged], n[judged], alpha=0.05, method="wilson"
-        )
-    verdicts = np.select(
-        [
-            ~judged,
-            wilson_low > high,
-            wilson_high < low,
-            (low <= wilson_low) & (wilson_high <= high),
-        ],
-        ["too_few", "above", "below", "within"],
-        default="inconclusive",
-    )
-
-    cases = n > 0
-    with np.errstate(invalid="ignore"):
-        p_vs_low = np.where(cases, binom.sf(count - 1, n, low), np.nan)
-        p_vs_high = np.where(cases, binom.cdf(count, n, high), np.nan)
-        posterior = (count + 1, n - count + 1)
-        p_in_band = np.where(
-            cases, beta.cdf(high, *posterior) - beta.cdf(low, *posterior), np.nan
-        )
+    figures = _band_figures(count, n, low, high, minimum_cases)
     return rates.assign(
         **{
-            f"{rate}_band": pd.Series(verdicts, index=rates.index, dtype="str"),
-            f"{rate}_p_vs_low": p_vs_low,
-            f"{rate}_p_vs_high": p_vs_high,
-            f"{rate}_p_in_band": p_in_band,
+            f"{rate}_band": pd.Series(figures["band"], index=rates.index, dtype="str"),
+            f"{rate}_p_vs_low": figures["p_vs_low"],
+            f"{rate}_p_vs_high": figures["p_vs_high"],
+            f"{rate}_p_in_band": figures["p_in_band"],
         }
     )
