@@ -42,6 +42,7 @@ from .formcheck import FormCheck
 from .models import AuditEvent, FollowUp, Patient, Trial, User
 from .patients.forms import PatientForm
 from .settings import ClinicSettings
+from .sql import utc_text
 from .trials.forms import FollowUpForm, TrialForm
 
 Level = Literal["full", "deidentified"]
@@ -304,20 +305,6 @@ def _blank(value):
     return "" if value is None else value
 
 
-def _utc_timestamp(column: sa.ColumnElement) -> sa.ColumnElement[str]:
-    """A timestamp column as text, UTC to the second: ``2026-01-31T09:15:00Z``.
-
-    Written by the database, which formats faster than Python can turn the
-    value into a datetime and back; SQLite stores its times in UTC already.
-    """
-    if db.engine.dialect.name == "postgresql":
-        utc = sa.func.timezone("UTC", column)
-        text = sa.func.to_char(utc, 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
-    else:
-        text = sa.func.strftime("%Y-%m-%dT%H:%M:%SZ", column)
-    return sa.func.coalesce(text, "")
-
-
 def age_band(birth_year: int | None, on: date) -> str:
     """Age in ten-year bands (90 and over together), from the birth year alone."""
     if birth_year is None:
@@ -440,7 +427,7 @@ def trials_query(
             Trial.pain_with,
             Trial.notes,
             User.username,
-            _utc_timestamp(Trial.created_at),
+            utc_text(Trial.created_at),
             Trial.void_reason,
             Patient.void_reason,
             sa.or_(Trial.voided_at.is_not(None), Patient.voided_at.is_not(None)),
@@ -646,7 +633,7 @@ def follow_ups_export(
             Trial.intervention,
             Trial.activity,
             User.username,
-            _utc_timestamp(FollowUp.created_at),
+            utc_text(FollowUp.created_at),
             sa.or_(Trial.voided_at.is_not(None), Patient.voided_at.is_not(None)),
             sa.func.coalesce(
                 FollowUp.void_reason, Trial.void_reason, Patient.void_reason
@@ -736,7 +723,7 @@ def audit_export(filters: dict[str, str]) -> Export:
         audit.events_query(filters)
         .with_only_columns(
             AuditEvent.id,
-            _utc_timestamp(AuditEvent.at),
+            utc_text(AuditEvent.at),
             AuditEvent.username,
             AuditEvent.action,
             AuditEvent.table_name,
