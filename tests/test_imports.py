@@ -9,7 +9,7 @@ from datetime import date, timedelta
 import pytest
 import sqlalchemy as sa
 
-from tracker import audit, create_app
+from tracker import audit, bulk, create_app
 from tracker.csvio import (
     CLINICAL_COLUMNS,
     formula_guard,
@@ -42,6 +42,18 @@ def run_import(runner, tmp_path, text, *args, name="trials.csv", encoding="utf-8
 def accounts(users):
     """The therapist, reviewer and admin accounts the imports run under."""
     return users
+
+
+@pytest.fixture(autouse=True, params=["checked here", "checked in a child"])
+def checked_where(request, monkeypatch):
+    """Every import test twice: rows checked in this process, then in a child.
+
+    Large files are checked in a forked child (tracker/forked.py); these
+    small ones are sent there too on the second run.
+    """
+    if request.param == "checked in a child":
+        monkeypatch.setattr("tracker.csvio.CHECK_IN_CHILD_BYTES", 0)
+    return request.param
 
 
 def assert_nothing_written(records):
@@ -640,4 +652,56 @@ def test_batches_see_the_patients_and_trials_of_earlier_batches(
     assert "3 accepted (2 new patients, 0 follow-ups), 1 duplicates" in result.output
     assert "line 5: same trial as" in result.output
     assert "line 6, column patient_sex: male differs from female" in result.output
+    assert_nothing_written(records)
+
+
+def test_batches_inserted_while_later_ones_are_matched_find_each_other(
+    runner, records, tmp_path, monkeypatch
+):
+    # Batches of two: when a batch is matched, the one before it may still
+    # be on its way into the database, and earlier ones are in it.
+    monkeypatch.setattr("tracker.csvio.ROWS_PER_BATCH", 2)
+    text = trial_file(
+        f"PF-1,{DAY},insole,squat,6,3,female",
+        f"PF-2,{DAY},insole,squat,6,3,",
+        f"PF-3,{DAY},insole,squat,6,3,",
+        f"PF-1,{DAY},taping,squat,6,3,female",
+        f"PF-1,{DAY},insole,squat,6,3,",
+        f"PF-3,{DAY},brace,squat,6,3,",
+        f"PF-3,{DAY},brace,squat,6,3,",
+        f"PF-1,{DAY},insole,squat,5,3,female",
+        header=HEADER + ",patient_sex",
+    )
+    result = run_import(runner, tmp_path, text)
+    assert result.exit_code == 0, result.output
+    assert "6 accepted (3 new patients, 0 follow-ups), 2 duplicates" in result.output
+    assert "line 6: same trial as trial 1; skipped" in result.output
+    assert "line 8: same trial as line 7; skipped" in result.output
+    assert records.count(Patient) == 3
+    assert records.count(Trial) == 6
+    with records.app.app_context():
+        codes = db.session.scalars(
+            sa.select(Patient.code).join(Trial).order_by(Trial.id)
+        ).all()
+    assert codes == ["PF-1", "PF-2", "PF-3", "PF-1", "PF-3", "PF-1"]
+
+
+def test_an_error_while_inserting_leaves_nothing_written(
+    runner, records, tmp_path, monkeypatch
+):
+    monkeypatch.setattr("tracker.csvio.ROWS_PER_BATCH", 2)
+    inserted = []
+
+    def insert_then_fail(dbapi_connection, dialect, rows):
+        if rows.table.name == "trial" and inserted:
+            raise RuntimeError("disk full")
+        inserted.append(rows.table.name)
+        original(dbapi_connection, dialect, rows)
+
+    original = bulk.insert
+    monkeypatch.setattr("tracker.bulk.insert", insert_then_fail)
+    text = trial_file(*(f"PF-{number},{DAY},insole,squat,6,3" for number in range(6)))
+    result = run_import(runner, tmp_path, text)
+    assert isinstance(result.exception, RuntimeError)
+    assert inserted == ["patient", "audit_event"]  # then the trials failed
     assert_nothing_written(records)

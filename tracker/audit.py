@@ -3,8 +3,8 @@
 Modelled on 21 CFR Part 11 §11.10(e) and REDCap's data-change log. Session
 events catch every insert and update of a patient, trial or follow-up made
 through the ORM, so no screen or command can forget to audit; the CSV import,
-which inserts in bulk without the ORM, goes through :func:`insert_new`, which
-writes the same rows with the same helpers. Other events (logins, exports,
+which inserts in bulk without the ORM, goes through :func:`new_records`, which
+prepares the same rows with the same helpers. Other events (logins, exports,
 settings) are logged explicitly with :func:`log_event`. A change to a saved
 record needs a reason.
 """
@@ -248,34 +248,39 @@ def _defaults(model) -> dict:
     return defaults
 
 
-def insert_new(
-    model, records: list[dict], user: User | None, reason: str | None
-) -> None:
-    """Insert new records in bulk with their audit rows, as a flush would write them.
+def new_records(
+    model,
+    records: list[dict],
+    user: User | None,
+    reason: str | None,
+    dialect: sa.Dialect,
+) -> tuple[bulk.Rows, bulk.Rows]:
+    """New records and their audit rows for a bulk insert, as a flush would write them.
 
     ``records`` are column values with the records' ids. Columns left out
     get their defaults (one ``created_at`` for all), the records are stamped
     as the session stamps new ones, and each gets the same ``create`` row.
+    Insert both with :func:`tracker.bulk.insert`.
     """
     now = utcnow()
     defaults = _defaults(model)
     records = [defaults | values for values in records]
     for values in records:
         values["recorded_by_id"] = _recorder_id(values["recorded_by_id"], user)
-    connection = db.session.connection()
-    bulk.insert_rows(connection, model.__table__, records)
     shared = _about("create", model.__tablename__, reason, user)
-    bulk.insert_rows(
-        connection,
-        AuditEvent.__table__,
-        [
-            {"record_id": values["id"], "changes": changes}
-            for values, changes in zip(
-                records, _created_json(model, records), strict=True
-            )
-        ],
-        same=shared | {"at": now},
-        encoded={"changes"},
+    audit_rows = [
+        {"record_id": values["id"], "changes": changes}
+        for values, changes in zip(records, _created_json(model, records), strict=True)
+    ]
+    return (
+        bulk.prepare(dialect, model.__table__, records),
+        bulk.prepare(
+            dialect,
+            AuditEvent.__table__,
+            audit_rows,
+            same=shared | {"at": now},
+            encoded={"changes"},
+        ),
     )
 
 

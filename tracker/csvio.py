@@ -19,6 +19,7 @@ import io
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -35,7 +36,7 @@ from analysis.rule import (
     verdict,
 )
 
-from . import audit, database
+from . import audit, bulk, database, forked
 from .extensions import db
 from .filters import TrialFilterForm
 from .formcheck import FormCheck
@@ -862,7 +863,14 @@ class ImportReport:
 
 
 class FileRefused(Exception):
-    """The file as a whole cannot be read as a trial file."""
+    """The file as a whole cannot be read as a trial file (from ``line`` on)."""
+
+    def __init__(self, message: str, line: int | None = None):
+        super().__init__(message, line)
+        self.line = line
+
+    def __str__(self) -> str:
+        return self.args[0]
 
 
 class _ImportPatientForm(PatientForm):
@@ -1087,32 +1095,37 @@ class _RecordIds:
         return range(first, first + count)
 
 
-class _Batch:
-    """A batch of checked rows: looks up their patients and trials, then adds them."""
+@dataclass
+class _Matched:
+    """The new records a batch brings, each with the record it belongs to."""
+
+    patients: list[dict]
+    trials: list[tuple[dict, dict]]  # with the patient each belongs to
+    follow_ups: list[tuple[dict, dict]]  # with the trial each follows
+
+
+class _Matcher:
+    """Finds each checked row's patient and whether its trial is recorded already.
+
+    Looks in the database and in memory: rows already matched may not be
+    in the database yet. A dry run inserts nothing, so memory keeps the
+    whole file; an import calls :meth:`forget_inserted` once all but the
+    last batch are inserted.
+    """
 
     def __init__(self, report: ImportReport):
         self.report = report
-        self.rows: list[tuple[int, dict, dict, dict, dict | None]] = []
+        self.new_patients: dict[str, dict] = {}
+        #: Trial keys -> where they were first met.
+        self.seen: dict[tuple, str] = {}
+        self._last: tuple[dict, dict] = ({}, {})
 
-    def add(self, line, values, patient, trial, follow_up):
-        self.rows.append((line, values, patient, trial, follow_up))
+    def forget_inserted(self) -> None:
+        self.new_patients, self.seen = (dict(kept) for kept in self._last)
 
-    def write(
-        self,
-        new_patients: dict[str, dict],
-        seen: dict[tuple, str],
-        ids: _RecordIds | None,
-        user: User,
-        reason: str,
-    ) -> None:
-        """Insert the rows' records with their audit rows, skipping duplicates.
-
-        ``new_patients`` and ``seen`` (trial keys -> where they were first met)
-        hold what earlier rows brought that the database does not show yet:
-        a dry run (no ``ids``) inserts nothing, so it keeps them for the whole
-        file, and writes nothing, not even a number from a sequence.
-        """
-        codes = {row[2]["code"] for row in self.rows}
+    def match(self, rows: list[tuple]) -> _Matched:
+        """New records of ``rows``; duplicates and disagreements reported."""
+        codes = {row[2]["code"] for row in rows}
         stored = {
             row.code: row._asdict()
             for row in db.session.execute(
@@ -1145,12 +1158,12 @@ class _Batch:
                 known[key] = f"trial {trial.id}" + (
                     " (voided)" if trial.voided_at else ""
                 )
-        patients: list[dict] = []
-        trials: list[tuple[dict, dict]] = []  # with the patient each belongs to
-        follow_ups: list[tuple[dict, dict]] = []  # with the trial each follows
-        for line, values, patient, trial, follow_up in self.rows:
+        matched = _Matched([], [], [])
+        new_patients, seen = self._last = ({}, {})
+        for line, values, patient, trial, follow_up in rows:
             code = patient["code"]
             reference = stored.get(code) or new_patients.get(code)
+            reference = reference or self.new_patients.get(code)
             if not self._same_patient(line, values, patient, reference):
                 continue
             key = (
@@ -1161,7 +1174,7 @@ class _Batch:
                 trial["pain_without"],
                 trial["pain_with"],
             )
-            same_as = seen.get(key) or known.get(key)
+            same_as = seen.get(key) or self.seen.get(key) or known.get(key)
             if same_as:
                 self.report.duplicates.append(
                     Duplicate(line, same_as, follow_up is not None)
@@ -1172,32 +1185,14 @@ class _Batch:
             self.report.follow_ups += follow_up is not None
             if reference is None:
                 new_patients[code] = reference = patient
-                patients.append(patient)
+                matched.patients.append(patient)
                 self.report.new_patients += 1
-            trials.append((trial, reference))
+            matched.trials.append((trial, reference))
             if follow_up is not None:
-                follow_ups.append((follow_up, trial))
-        if ids is None:
-            return
-        for patient, number in zip(
-            patients, ids.take(Patient, len(patients)), strict=True
-        ):
-            patient["id"] = number
-        for (trial, patient), number in zip(
-            trials, ids.take(Trial, len(trials)), strict=True
-        ):
-            trial["id"], trial["patient_id"] = number, patient["id"]
-        for (follow_up, trial), number in zip(
-            follow_ups, ids.take(FollowUp, len(follow_ups)), strict=True
-        ):
-            follow_up["id"], follow_up["trial_id"] = number, trial["id"]
-        for model, records in (
-            (Patient, patients),
-            (Trial, [trial for trial, _patient in trials]),
-            (FollowUp, [follow_up for follow_up, _trial in follow_ups]),
-        ):
-            if records:
-                audit.insert_new(model, records, user, reason)
+                matched.follow_ups.append((follow_up, trial))
+        self.new_patients.update(new_patients)
+        self.seen.update(seen)
+        return matched
 
     def _same_patient(self, line, values, patient, reference) -> bool:
         """A patient's details must agree on every row that gives them."""
@@ -1232,6 +1227,90 @@ class _Batch:
         return not problems
 
 
+class _Inserter:
+    """Inserts matched batches, each while the next is matched and prepared.
+
+    A batch is numbered, then prepared (records and audit rows converted
+    for the driver) while a thread inserts the batch before it. The thread
+    mostly waits for the database (PostgreSQL checking foreign keys, SQLite
+    storing pages), which it does without the GIL, so the two overlap.
+    Nothing else may use the connection while a batch is being inserted:
+    callers :meth:`wait` first.
+    """
+
+    def __init__(self, user: User, reason: str):
+        self.user, self.reason = user, reason
+        self.ids = _RecordIds()
+        connection = db.session.connection()
+        self.dialect = connection.dialect
+        self.driver_connection = connection.connection.dbapi_connection
+        self.thread = ThreadPoolExecutor(1, thread_name_prefix="import-insert")
+        self.inserting: Future | None = None
+        self.prepared: list[bulk.Rows] = []
+
+    def wait(self) -> None:
+        """Until the batch being inserted is in; raises what its insert raised."""
+        inserting, self.inserting = self.inserting, None
+        if inserting is not None:
+            inserting.result()
+
+    def add(self, matched: _Matched) -> None:
+        """Number ``matched``, insert the batch before it, prepare this one."""
+        self.wait()
+        self._number(matched)
+        self.inserting = self.thread.submit(self._insert, self.prepared)
+        self.prepared = self._prepare(matched)
+
+    def finish(self) -> None:
+        """Insert the last batch."""
+        self.wait()
+        self._insert(self.prepared)
+        self.prepared = []
+
+    def close(self) -> None:
+        """Stop: wait for an insert under way, whatever happens to the import."""
+        try:
+            self.wait()
+        finally:
+            self.thread.shutdown()
+
+    def _number(self, matched: _Matched) -> None:
+        ids = self.ids
+        for patient, number in zip(
+            matched.patients, ids.take(Patient, len(matched.patients)), strict=True
+        ):
+            patient["id"] = number
+        for (trial, patient), number in zip(
+            matched.trials, ids.take(Trial, len(matched.trials)), strict=True
+        ):
+            trial["id"], trial["patient_id"] = number, patient["id"]
+        for (follow_up, trial), number in zip(
+            matched.follow_ups,
+            ids.take(FollowUp, len(matched.follow_ups)),
+            strict=True,
+        ):
+            follow_up["id"], follow_up["trial_id"] = number, trial["id"]
+
+    def _prepare(self, matched: _Matched) -> list[bulk.Rows]:
+        prepared = []
+        for model, records in (
+            (Patient, matched.patients),
+            (Trial, [trial for trial, _patient in matched.trials]),
+            (FollowUp, [follow_up for follow_up, _trial in matched.follow_ups]),
+        ):
+            if records:
+                prepared.extend(
+                    audit.new_records(
+                        model, records, self.user, self.reason, self.dialect
+                    )
+                )
+        return prepared
+
+    def _insert(self, prepared: list[bulk.Rows]) -> None:
+        for rows in prepared:
+            bulk.insert(self.driver_connection, self.dialect, rows)
+
+
 def import_trials(
     stream: IO[bytes],
     filename: str,
@@ -1260,54 +1339,116 @@ def import_trials(
             database.write_intent.reset(intent)
 
 
-def _import(stream, filename, user, dry_run, progress) -> ImportReport:
-    report = ImportReport(filename=filename, dry_run=dry_run)
+@dataclass
+class _CheckedRows:
+    """A batch of rows read and checked, and what was wrong with the others."""
+
+    #: (line, the row's patient cells, patient, trial, follow-up) of good rows.
+    rows: list[tuple]
+    read: int
+    problems: list[Problem]
+    refused_lines: set[int]
+    #: Bytes of the file read so far.
+    position: int
+
+
+def _checked_batches(stream: IO[bytes]) -> Iterator[_CheckedRows]:
+    """The file's rows, checked with the forms, a batch at a time.
+
+    Touches nothing but the stream, so it can run in a child process.
+    Raises :class:`FileRefused` when the file cannot be read as trials.
+    """
     checker = _RowChecker()
-    ids = None if dry_run else _RecordIds()
-    reason = f"Imported from {filename}"[:500]
-    new_patients: dict[str, dict] = {}
-    seen: dict[tuple, str] = {}
+    found = ImportReport(filename="")
     reader = wrapper = None
     try:
         _sniff(stream)
         wrapper = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
         reader = csv.reader(wrapper, strict=True)
         header = _read_header(reader)
-        for rows in _batched(_data_rows(header, reader, report), ROWS_PER_BATCH):
-            batch = _Batch(report)
+        for rows in _batched(_data_rows(header, reader, found), ROWS_PER_BATCH):
+            checked_rows = []
             for line, values in rows:
                 problems: list[Problem] = []
                 checked = checker.check(line, values, problems)
                 if problems:
-                    report.problems.extend(problems)
-                    report.refused_lines.add(line)
+                    found.problems.extend(problems)
+                    found.refused_lines.add(line)
                 elif checked is not None:
-                    batch.add(line, values, *checked)
-            # Once a row is refused nothing will be written: the rest is checked.
-            writing = ids is not None and not report.problems
-            batch.write(new_patients, seen, ids if writing else None, user, reason)
-            if writing:
-                # Inserted rows are found in the database from now on.
-                new_patients.clear()
-                seen.clear()
-            if progress is not None:
-                progress(stream.tell())
-        if report.rows == 0:
-            raise FileRefused("The file has a header row but no trials.")
-    except FileRefused as refused:
-        report.problems.insert(0, Problem(None, None, str(refused)))
+                    patient_cells = {
+                        column: values[column]
+                        for column in _PATIENT_FIELDS
+                        if column in values
+                    }
+                    checked_rows.append((line, patient_cells, *checked))
+            yield _CheckedRows(
+                checked_rows,
+                found.rows,
+                found.problems,
+                found.refused_lines,
+                stream.tell(),
+            )
+            found.rows, found.problems, found.refused_lines = 0, [], set()
     except UnicodeDecodeError:
         where = f"after line {reader.line_num}" if reader else "at its start"
-        report.problems.insert(0, Problem(None, None, str(_refuse_encoding(where))))
+        raise _refuse_encoding(where) from None
     except csv.Error as error:
-        line = reader.line_num if reader else 1
-        report.problems.insert(
-            0,
-            Problem(line, None, f"not readable as CSV ({error}); check the quotes"),
-        )
+        raise FileRefused(
+            f"not readable as CSV ({error}); check the quotes",
+            line=reader.line_num if reader else 1,
+        ) from None
     finally:
         if wrapper is not None:
             wrapper.detach()  # the caller's stream stays open
+
+
+#: Files at least this large are checked in a child process (see forked.py);
+#: smaller ones are done before a child would have started.
+CHECK_IN_CHILD_BYTES = 1024 * 1024
+
+
+def _checked_file(stream: IO[bytes]) -> Iterator[_CheckedRows]:
+    size = stream.seek(0, io.SEEK_END)
+    stream.seek(0)
+    if size < CHECK_IN_CHILD_BYTES or not forked.can_fork():
+        return _checked_batches(stream)
+    return forked.items_from_child(
+        lambda: _checked_batches(stream), passed_on=(FileRefused,)
+    )
+
+
+def _import(stream, filename, user, dry_run, progress) -> ImportReport:
+    report = ImportReport(filename=filename, dry_run=dry_run)
+    matcher = _Matcher(report)
+    # A dry run writes nothing, not even a number from a sequence.
+    inserter = None if dry_run else _Inserter(user, f"Imported from {filename}"[:500])
+    batches = _checked_file(stream)
+    try:
+        for checked in batches:
+            report.rows += checked.read
+            report.problems.extend(checked.problems)
+            report.refused_lines |= checked.refused_lines
+            # Once a row is refused nothing will be written: the rest is checked.
+            writing = inserter is not None and not report.problems
+            if inserter is not None:
+                inserter.wait()  # the connection is free for matching
+            if writing:
+                matcher.forget_inserted()
+            matched = matcher.match(checked.rows)
+            if writing and not report.problems:
+                inserter.add(matched)
+            if progress is not None:
+                progress(checked.position)
+        if report.rows == 0:
+            raise FileRefused("The file has a header row but no trials.")
+        if inserter is not None and not report.problems:
+            inserter.finish()
+    except FileRefused as refused:
+        report.problems.insert(0, Problem(refused.line, None, str(refused)))
+    finally:
+        batches.close()
+        if inserter is not None:
+            inserter.close()
     if report.problems or dry_run:
         db.session.rollback()
         if report.problems and not dry_run:
