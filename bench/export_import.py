@@ -14,7 +14,9 @@ belongs to that step alone:
   connected) and at its peak;
 - import baseline: the export's file parsed with ``csv.reader`` and inserted
   with ``executemany`` (no validation, no audit); import: ``csvio.import_trials``
-  into an empty database (every row through the forms, every record audited).
+  into an empty database (every row through the forms, every record audited),
+  with the peak memory of the importing process and of the forked child
+  that checked the rows.
 
 Results are printed and written to ``bench/results/export_import.json``.
 """
@@ -26,6 +28,7 @@ import csv
 import json
 import os
 import random
+import resource
 import subprocess
 import sys
 import tempfile
@@ -234,6 +237,11 @@ def import_file(url: str, path: str) -> dict:
         "accepted": report.accepted,
         "seconds": seconds,
         "peak_mb": peak_rss_mb(),
+        # The forked child that checked the rows: resident pages, those it
+        # still shares with this process included, so an upper bound.
+        "checking_child_peak_mb": (
+            resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        ),
     }
 
 
