@@ -1,6 +1,7 @@
 """Generators run in a forked child: items, errors and early stops cross back."""
 
 import os
+import time
 
 import pytest
 
@@ -67,3 +68,19 @@ def test_stopping_early_stops_the_child(tmp_path):
     child = int(marker.read_text())
     with pytest.raises(ProcessLookupError):
         os.kill(child, 0)
+
+
+def test_a_child_that_hangs_is_stopped_after_the_silence_allowed(tmp_path):
+    marker = tmp_path / "child.pid"
+
+    def hanging():
+        marker.write_text(str(os.getpid()))
+        yield 1
+        time.sleep(60)
+
+    items = items_from_child(hanging, silence=0.5)
+    assert next(items) == 1
+    with pytest.raises(ChildFailed, match="sent nothing for 0.5 s"):
+        next(items)
+    with pytest.raises(ProcessLookupError):
+        os.kill(int(marker.read_text()), 0)

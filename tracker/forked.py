@@ -34,12 +34,17 @@ def can_fork() -> bool:
 def items_from_child(
     make_items: Callable[[], Iterator[T]],
     passed_on: tuple[type[BaseException], ...] = (),
+    silence: float = 60.0,
 ) -> Iterator[T]:
     """Yield what ``make_items()`` yields, computed in a forked child.
 
     An exception of a ``passed_on`` type is raised here as the child raised
     it; any other ends in :class:`ChildFailed` with the child's traceback.
-    Closing the generator early stops the child.
+    So does a child that sends nothing for ``silence`` seconds: a fork
+    copies only the forking thread, so a lock another thread of a threaded
+    server held at that moment stays locked in the child for good (rare,
+    but a hung import would wait forever). Closing the generator early
+    stops the child.
     """
     context = multiprocessing.get_context("fork")
     receiver, sender = context.Pipe(duplex=False)
@@ -50,6 +55,8 @@ def items_from_child(
     sender.close()
     try:
         while True:
+            if not receiver.poll(silence):
+                raise ChildFailed(f"the child process sent nothing for {silence:g} s")
             try:
                 kind, item = receiver.recv()
             except EOFError:
