@@ -1231,11 +1231,12 @@ class _Inserter:
     """Inserts matched batches, each while the next is matched and prepared.
 
     A batch is numbered, then prepared (records and audit rows converted
-    for the driver) while a thread inserts the batch before it. The thread
-    mostly waits for the database (PostgreSQL checking foreign keys, SQLite
-    storing pages), which it does without the GIL, so the two overlap.
-    Nothing else may use the connection while a batch is being inserted:
-    callers :meth:`wait` first.
+    for the driver) while a thread inserts the batch before it. On
+    PostgreSQL the thread mostly waits for the server (checking foreign
+    keys), without the GIL, so the two overlap: 5.5 s per 100k rows instead
+    of 6.3. SQLite's driver takes the GIL back for every row it stores, so
+    there it comes out about even. Nothing else may use the connection
+    while a batch is being inserted: callers :meth:`wait` first.
     """
 
     def __init__(self, user: User, reason: str):
