@@ -705,3 +705,21 @@ def test_an_error_while_inserting_leaves_nothing_written(
     assert isinstance(result.exception, RuntimeError)
     assert inserted == ["patient", "audit_event"]  # then the trials failed
     assert_nothing_written(records)
+
+
+@pytest.mark.parametrize("good_rows", [0, 1])
+def test_rows_refused_after_the_last_good_row_are_reported(
+    runner, records, tmp_path, monkeypatch, good_rows
+):
+    monkeypatch.setattr("tracker.csvio.ROWS_PER_BATCH", 1)
+    rows = [f"PF-1,{DAY},insole,squat,6,3"] * good_rows
+    text = trial_file(*rows, f"PF-2,{DAY},insole,squat,6", f"PF-3,{DAY},insole,squat")
+    result = run_import(runner, tmp_path, text)
+    assert result.exit_code == 1
+    assert f"{good_rows + 2} rows read" in result.output
+    assert f"line {good_rows + 2}: 5 cells, but the header has 6 columns" in (
+        result.output
+    )
+    assert f"line {good_rows + 3}: 4 cells" in result.output
+    assert "no trials" not in result.output
+    assert_nothing_written(records)

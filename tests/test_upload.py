@@ -5,7 +5,10 @@ from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import encode_multipart
 
+from tracker import csvio, forked
 from tracker.extensions import db
 from tracker.models import AuditEvent, Patient, Trial
 
@@ -23,10 +26,14 @@ def import_folder(app, tmp_path):
 
 def upload(client, content: str | bytes, name="clinic.csv"):
     data = content.encode() if isinstance(content, str) else content
+    # Encoded here, in memory: the test client would spool a body over
+    # 500 KB to a temporary file and leave it open.
+    file = FileStorage(io.BytesIO(data), filename=name, content_type="text/csv")
+    boundary, body = encode_multipart({"file": file})
     return client.post(
         "/imports/trials",
-        data={"file": (io.BytesIO(data), name)},
-        content_type="multipart/form-data",
+        data=body,
+        content_type=f"multipart/form-data; boundary={boundary}",
     )
 
 
@@ -128,3 +135,35 @@ def test_a_semicolon_file_is_explained_on_the_page(auth, client, records):
     page = upload(client, GOOD.replace(",", ";")).get_data(as_text=True)
     assert "separates its columns with semicolons" in page
     assert records.count(Trial) == 0
+
+
+def test_a_large_upload_is_checked_in_a_child_process(
+    auth, client, records, monkeypatch
+):
+    children = []
+    original = forked.items_from_child
+
+    def counted(*args, **kwargs):
+        children.append(args)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr("tracker.forked.items_from_child", counted)
+    note = "knee pain on stairs; better with the insole. " * 4
+    rows = [
+        f"PF-{number // 2},{DAY},insole,squat,6,{number % 5},{note}"
+        for number in range(6000)
+    ]
+    text = "\r\n".join([HEADER + ",notes", *rows]) + "\r\n"
+    assert len(text.encode()) > csvio.CHECK_IN_CHILD_BYTES
+
+    auth.login("therapist")
+    page = upload(client, text).get_data(as_text=True)
+    assert 'Rows read</dt><dd class="col-sm-9">6000' in page
+    assert "Import 6000 trials" in page
+    response = client.post(
+        "/imports/trials/confirm", data={"token": confirm_token(page)}
+    )
+    assert response.status_code == 302
+    assert len(children) == 2  # the preview, then the import
+    assert records.count(Trial) == 6000
+    assert records.count(Patient) == 3000

@@ -23,7 +23,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from itertools import groupby, islice
+from itertools import chain, groupby, islice
 from typing import IO, Literal
 
 import sqlalchemy as sa
@@ -1367,7 +1367,10 @@ def _checked_batches(stream: IO[bytes]) -> Iterator[_CheckedRows]:
         wrapper = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
         reader = csv.reader(wrapper, strict=True)
         header = _read_header(reader)
-        for rows in _batched(_data_rows(header, reader, found), ROWS_PER_BATCH):
+        # A final, empty batch brings the rows refused after the last good one.
+        for rows in chain(
+            _batched(_data_rows(header, reader, found), ROWS_PER_BATCH), [[]]
+        ):
             checked_rows = []
             for line, values in rows:
                 problems: list[Problem] = []
