@@ -53,20 +53,29 @@ def test_wrong_login_gets_one_generic_message(auth, client, username):
     assert client.get("/patients/").status_code == 302
 
 
+class WatchedHasher:
+    """The password hasher, noting whether a transaction is open at each use."""
+
+    def __init__(self, hasher):
+        self.hasher, self.in_transaction = hasher, []
+
+    def __getattr__(self, name):
+        def watched(*args, **kwargs):
+            self.in_transaction.append(db.session().in_transaction())
+            return getattr(self.hasher, name)(*args, **kwargs)
+
+        return watched if name in ("hash", "verify") else getattr(self.hasher, name)
+
+
 def test_the_password_is_checked_outside_any_transaction(auth, monkeypatch):
     """Hashing takes a while; meanwhile no database lock may be held."""
-    import tracker.auth.views as views
+    from tracker.auth import passwords
 
-    checked = []
-
-    def check_password(stored, given):
-        checked.append(db.session().in_transaction())
-        return real_check(stored, given)
-
-    real_check = views.check_password
-    monkeypatch.setattr(views, "check_password", check_password)
+    watched = WatchedHasher(passwords.hasher)
+    monkeypatch.setattr(passwords, "hasher", watched)
     assert auth.login("therapist").status_code == 302
     assert auth.login("nobody", "not the password").status_code == 200
+    checked = watched.in_transaction
     assert checked == [False, False]
 
 
@@ -92,19 +101,8 @@ def test_passwords_are_hashed_and_checked_outside_any_transaction(
     """Password changes and resets take no database lock while Argon2 works."""
     from tracker.auth import passwords
 
-    class Watched:
-        def __init__(self, hasher):
-            self.hasher, self.in_transaction = hasher, []
-
-        def __getattr__(self, name):
-            def watched(*args, **kwargs):
-                self.in_transaction.append(db.session().in_transaction())
-                return getattr(self.hasher, name)(*args, **kwargs)
-
-            return watched if name in ("hash", "verify") else getattr(self.hasher, name)
-
     auth.login(who)
-    watched = Watched(passwords.hasher)
+    watched = WatchedHasher(passwords.hasher)
     monkeypatch.setattr(passwords, "hasher", watched)
     data = data | {"confirm": data["password"]}
     assert client.post(url, data=data).status_code == 302

@@ -27,6 +27,16 @@ def hash_outside_transaction(password: str) -> str:
     return hash_password(password)
 
 
+def check_outside_transaction(password_hash: str | None, password: str) -> bool:
+    """:func:`check_password`, once the session's transaction has ended.
+
+    As :func:`hash_outside_transaction`; read the stored hash before calling,
+    since the rollback expires the records the session holds.
+    """
+    db.session.rollback()
+    return check_password(password_hash, password)
+
+
 def check_password(password_hash: str | None, password: str) -> bool:
     """Whether ``password`` matches; unknown users take as long as known ones."""
     try:

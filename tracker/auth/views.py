@@ -23,7 +23,7 @@ from ..models import User
 from . import throttle
 from .forms import LoginForm, PasswordChangeForm, SetupForm
 from .passwords import (
-    check_password,
+    check_outside_transaction,
     hash_outside_transaction,
     hash_password,
     needs_rehash,
@@ -78,16 +78,13 @@ def login():
             sa.select(User).where(User.username == username, User.active)
         )
         password_hash = user.password_hash if user else None
-        # Argon2 is slow on purpose: check the password outside any transaction,
-        # so that other workers' saves do not wait for SQLite's write lock.
-        db.session.rollback()
         if refused:
             return render_template(
                 "auth/login.html",
                 form=form,
                 refused="Too many failed logins. Wait 15 minutes and try again.",
             ), 429
-        succeeded = check_password(password_hash, form.password.data)
+        succeeded = check_outside_transaction(password_hash, form.password.data)
         throttle.record_attempt(username, address, succeeded)
         if not succeeded:
             audit.log_event("login_failed", {"username": username, "address": address})
@@ -148,8 +145,7 @@ def change_password():
     form = PasswordChangeForm()
     if form.validate_on_submit():
         stored = current_user.password_hash
-        db.session.rollback()  # Argon2 is slow on purpose: hold no lock meanwhile
-        if not check_password(stored, form.current.data):
+        if not check_outside_transaction(stored, form.current.data):
             form.current.errors.append("That is not your current password.")
         else:
             current_user.password_hash = hash_outside_transaction(form.password.data)
