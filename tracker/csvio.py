@@ -1121,7 +1121,8 @@ class _Matcher:
         self._last: tuple[dict, dict] = ({}, {})
 
     def forget_inserted(self) -> None:
-        self.new_patients, self.seen = (dict(kept) for kept in self._last)
+        # The last batch's own dicts: match() starts new ones for the next.
+        self.new_patients, self.seen = self._last
 
     def match(self, rows: list[tuple]) -> _Matched:
         """New records of ``rows``; duplicates and disagreements reported."""
