@@ -37,9 +37,9 @@ from tracker.auth.passwords import hash_password  # noqa: E402
 from tracker.dashboard.cache import ComputedCache  # noqa: E402
 from tracker.extensions import db  # noqa: E402
 from tracker.models import FollowUp, Patient, Trial, User  # noqa: E402
-from tracker.schema import upgrade_database  # noqa: E402
 from tracker.settings import ClinicSettings  # noqa: E402
-from tracker.sql import days_between  # noqa: E402
+from tracker.storage.schema import upgrade_database  # noqa: E402
+from tracker.storage.sql import days_between  # noqa: E402
 
 PASSWORD = "bench password 1"
 PAGE_LIMIT = 100_000
@@ -120,8 +120,8 @@ def measure(url: str, trials: int, repeat: int, seed: int) -> dict:
     """Fill a scratch database at ``url`` and time the summary, baseline and page."""
     from werkzeug.datastructures import MultiDict
 
-    from tracker.filters import TrialFilterForm
-    from tracker.summary import summary
+    from tracker.reporting.filters import TrialFilterForm
+    from tracker.reporting.summary import summary
 
     app = create_app(
         {
@@ -147,7 +147,7 @@ def measure(url: str, trials: int, repeat: int, seed: int) -> dict:
         db.session.commit()
 
     with app.test_request_context():
-        from tracker import database
+        from tracker.storage import database
 
         database.write_intent.set(False)
         filters = TrialFilterForm.from_args(MultiDict())

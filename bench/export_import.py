@@ -77,7 +77,7 @@ def empty_database(url: str) -> None:
     """Migrate a scratch database and add the account imports run under."""
     from tracker.extensions import db
     from tracker.models import User
-    from tracker.schema import upgrade_database
+    from tracker.storage.schema import upgrade_database
 
     with make_app(url).app_context():
         upgrade_database()
@@ -164,7 +164,7 @@ def export(url: str, out: str) -> dict:
     app = make_app(url)
     with app.test_request_context():
         from tracker import csvio
-        from tracker.filters import TrialFilterForm
+        from tracker.reporting.filters import TrialFilterForm
         from tracker.settings import clinic_settings
 
         db.session.execute(db.select(1))
@@ -193,7 +193,7 @@ def export_baseline(url: str, out: str) -> dict:
     app = make_app(url)
     with app.test_request_context():
         from tracker import csvio
-        from tracker.filters import TrialFilterForm
+        from tracker.reporting.filters import TrialFilterForm
 
         query = csvio.trials_query(TrialFilterForm.from_args(MultiDict()))
         sql = str(query.compile(db.engine, compile_kwargs={"literal_binds": True}))

@@ -390,7 +390,7 @@ def scratch_database(trials: int) -> Iterator[str]:
     from bench.fill import fill, settle
     from tracker import create_app, database_uri
     from tracker.extensions import db
-    from tracker.schema import upgrade_database
+    from tracker.storage.schema import upgrade_database
 
     if os.environ.get("DATABASE_URL"):
         databases = postgresql_databases(

@@ -15,10 +15,11 @@ from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
 
-from tracker import create_app, database
+from tracker import create_app
 from tracker.auth.passwords import hash_password
 from tracker.extensions import db
 from tracker.models import Patient, User
+from tracker.storage import database
 
 PASSWORD = "bench password 1"
 

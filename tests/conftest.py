@@ -16,7 +16,7 @@ from tracker import create_app
 from tracker.auth.passwords import hash_password
 from tracker.extensions import db
 from tracker.models import FollowUp, Patient, Trial, User
-from tracker.schema import upgrade_database
+from tracker.storage.schema import upgrade_database
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 

@@ -12,9 +12,9 @@ import analysis
 from bench.dashboard import baseline_query
 from bench.fill import fill
 from tracker.extensions import db
-from tracker.filters import TrialFilterForm
-from tracker.frames import trials_frame
 from tracker.models import FollowUp, Patient, Trial
+from tracker.reporting.filters import TrialFilterForm
+from tracker.reporting.frames import trials_frame
 from tracker.settings import clinic_settings
 
 

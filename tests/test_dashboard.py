@@ -9,8 +9,8 @@ from urllib.parse import parse_qs, urlsplit
 import plotly.graph_objects as go
 import pytest
 
-from tracker.charts import rates_figure
 from tracker.models import Trial
+from tracker.reporting.charts import rates_figure
 
 SCRIPT = re.compile(r"<script\b([^>]*)>", re.IGNORECASE)
 
@@ -174,8 +174,8 @@ def test_patient_page_charts_pain_per_trial_and_follow_up(client, auth, records)
 def test_rates_figure_bars_carry_the_wilson_interval(app, clinic):
     from werkzeug.datastructures import MultiDict
 
-    from tracker.filters import TrialFilterForm
-    from tracker.summary import summary
+    from tracker.reporting.filters import TrialFilterForm
+    from tracker.reporting.summary import summary
 
     with app.test_request_context():
         result = summary(TrialFilterForm.from_args(MultiDict()))

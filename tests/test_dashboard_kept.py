@@ -9,9 +9,9 @@ from werkzeug.datastructures import MultiDict
 
 import tracker.dashboard.kept as kept
 from tracker.extensions import db
-from tracker.filters import TrialFilterForm
-from tracker.frames import trials_frame
 from tracker.models import AuditEvent, Trial
+from tracker.reporting.filters import TrialFilterForm
+from tracker.reporting.frames import trials_frame
 from tracker.settings import clinic_settings
 
 

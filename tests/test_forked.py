@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from tracker.forked import ChildFailed, items_from_child
+from tracker.csvio.forked import ChildFailed, items_from_child
 
 
 class Refused(Exception):

@@ -7,7 +7,7 @@ import pytest
 from werkzeug.datastructures import MultiDict
 
 from tracker.csvio import _ImportPatientForm
-from tracker.formcheck import FormCheck
+from tracker.csvio.formcheck import FormCheck
 from tracker.trials.forms import FollowUpForm, TrialForm
 
 TODAY = date.today()

@@ -6,9 +6,9 @@ import pandas as pd
 from werkzeug.datastructures import MultiDict
 
 from tracker.extensions import db
-from tracker.filters import TrialFilterForm
-from tracker.frames import trials_frame
 from tracker.models import ACTIVITIES, INTERVENTIONS, Trial
+from tracker.reporting.filters import TrialFilterForm
+from tracker.reporting.frames import trials_frame
 from tracker.settings import clinic_settings
 
 

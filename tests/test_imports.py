@@ -9,7 +9,7 @@ from datetime import date, timedelta
 import pytest
 import sqlalchemy as sa
 
-from tracker import audit, bulk, create_app
+from tracker import audit, create_app
 from tracker.csvio import (
     CLINICAL_COLUMNS,
     formula_guard,
@@ -18,7 +18,8 @@ from tracker.csvio import (
 )
 from tracker.extensions import db
 from tracker.models import AuditEvent, FollowUp, Patient, Trial, User
-from tracker.schema import upgrade_database
+from tracker.storage import bulk
+from tracker.storage.schema import upgrade_database
 
 DAY = date.today() - timedelta(weeks=20)
 HEADER = "patient_code,trial_date,intervention,activity,pain_without,pain_with"
@@ -699,7 +700,7 @@ def test_an_error_while_inserting_leaves_nothing_written(
         original(dbapi_connection, dialect, rows)
 
     original = bulk.insert
-    monkeypatch.setattr("tracker.bulk.insert", insert_then_fail)
+    monkeypatch.setattr("tracker.storage.bulk.insert", insert_then_fail)
     text = trial_file(*(f"PF-{number},{DAY},insole,squat,6,3" for number in range(6)))
     result = run_import(runner, tmp_path, text)
     assert isinstance(result.exception, RuntimeError)

@@ -8,11 +8,11 @@ from werkzeug.datastructures import MultiDict
 
 import analysis
 from tracker.extensions import db
-from tracker.filters import TrialFilterForm
-from tracker.frames import SUMMARY_COLUMNS, trials_frame
 from tracker.models import Trial, User, utcnow
+from tracker.reporting.filters import TrialFilterForm
+from tracker.reporting.frames import SUMMARY_COLUMNS, trials_frame
+from tracker.reporting.summary import summary
 from tracker.settings import clinic_settings
-from tracker.summary import summary
 
 RATE_KEYS = {
     "count",

@@ -8,11 +8,12 @@ import sqlalchemy as sa
 from accounts import PASSWORD
 from flask import request
 
-from tracker import _ensure_instance_config, create_app, serving
+from tracker import _ensure_instance_config, create_app
 from tracker.auth.passwords import hash_password
 from tracker.extensions import db
 from tracker.models import User
-from tracker.schema import upgrade_database
+from tracker.storage.schema import upgrade_database
+from tracker.web import serving
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 OUTAGE_MESSAGE = "The database cannot be reached just now."
@@ -110,7 +111,7 @@ def test_signed_in_user_gets_503_then_carries_on_when_the_database_is_back(
 
 def test_outage_page_falls_back_to_plain_html(app, client, monkeypatch):
     """Should the page itself still need the database, a plain page is sent."""
-    from tracker import errors
+    from tracker.web import errors
 
     def unreachable(*args):
         raise sa.exc.OperationalError("SELECT 1", {}, Exception("gone"))

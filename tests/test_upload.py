@@ -8,7 +8,8 @@ import sqlalchemy as sa
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
-from tracker import csvio, forked
+from tracker import csvio
+from tracker.csvio import forked
 from tracker.extensions import db
 from tracker.models import AuditEvent, Patient, Trial
 
@@ -147,7 +148,7 @@ def test_a_large_upload_is_checked_in_a_child_process(
         children.append(args)
         return original(*args, **kwargs)
 
-    monkeypatch.setattr("tracker.forked.items_from_child", counted)
+    monkeypatch.setattr("tracker.csvio.forked.items_from_child", counted)
     note = "knee pain on stairs; better with the insole. " * 4
     rows = [
         f"PF-{number // 2},{DAY},insole,squat,6,{number % 5},{note}"

@@ -7,9 +7,10 @@ from pathlib import Path
 
 from flask import Flask, redirect, request, url_for
 
-from . import database, serving
 from .extensions import bootstrap, csrf, db, login_manager, migrate
 from .settings import DEFAULTS, ClinicSettings
+from .storage import database
+from .web import serving
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -56,7 +57,7 @@ def create_app(test_config=None):
     register_commands(app)
 
     if test_config is None:
-        from .schema import upgrade_embedded_database
+        from .storage.schema import upgrade_embedded_database
 
         upgrade_embedded_database(app)
     return app
@@ -108,7 +109,8 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     bootstrap.init_app(app)
     login_manager.init_app(app)
-    from . import access, audit, security  # noqa: F401  (audit: session events)
+    from . import audit  # noqa: F401  (session events)
+    from .web import access, security
 
     access.register(app)
     security.register(app)
@@ -136,13 +138,13 @@ def register_template_context(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """One blueprint per area of the clinic's work."""
-    from .access import requires
     from .admin.views import bp as admin
     from .auth.views import bp as auth
     from .dashboard.views import bp as dashboard
     from .exports.views import bp as exports
     from .patients.views import bp as patients
     from .trials.views import bp as trials
+    from .web.access import requires
 
     for blueprint in (auth, admin, patients, trials, dashboard, exports):
         app.register_blueprint(blueprint)
@@ -153,14 +155,14 @@ def register_blueprints(app: Flask) -> None:
         """The patient list is the therapist's home page."""
         return redirect(url_for("patients.index"))
 
-    from .health import bp as health
+    from .web.health import bp as health
 
     app.register_blueprint(health)
 
 
 def register_errorhandlers(app: Flask) -> None:
     """Plain error pages in the clinic's layout, never a traceback."""
-    from . import errors
+    from .web import errors
 
     errors.register(app)
 

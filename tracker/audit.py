@@ -24,9 +24,9 @@ from flask import has_request_context
 from flask_login import current_user
 from sqlalchemy.orm import Session
 
-from . import bulk
 from .extensions import db
 from .models import AuditEvent, FollowUp, Patient, Trial, User, utcnow
+from .storage import bulk
 
 AUDITED = (Patient, Trial, FollowUp)
 #: Bookkeeping columns that the audit row itself already records.

@@ -3,8 +3,8 @@
 from flask import flash, redirect, render_template
 
 from .extensions import db
-from .forms import VoidForm
 from .models import utcnow
+from .web.forms import VoidForm
 
 
 def void_page(record, what: str, back: str, done: str):

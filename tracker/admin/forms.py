@@ -19,9 +19,9 @@ from ..auth.forms import (
     new_password_fields,
     username_field,
 )
-from ..forms import choice_field
 from ..models import RATING_LABELS, ROLES
 from ..settings import RELIEF_CRITERION_LABELS
+from ..web.forms import choice_field
 
 
 def _role_field():

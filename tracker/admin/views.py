@@ -4,11 +4,11 @@ import sqlalchemy as sa
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 
 from .. import audit
-from ..access import requires
 from ..auth.passwords import hash_outside_transaction
 from ..extensions import db
 from ..models import AuditEvent, ClinicSetting, User
 from ..settings import ClinicSettings, clinic_settings
+from ..web.access import requires
 from .forms import SettingsForm, UserCreateForm, UserUpdateForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")

@@ -17,9 +17,9 @@ from flask import (
 from flask_login import current_user, login_user, logout_user
 
 from .. import audit
-from ..access import public, requires
 from ..extensions import db, login_manager
 from ..models import User
+from ..web.access import public, requires
 from . import throttle
 from .forms import LoginForm, PasswordChangeForm, SetupForm
 from .passwords import (

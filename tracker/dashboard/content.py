@@ -10,11 +10,11 @@ import pandas as pd
 
 import analysis
 
-from .. import charts
-from ..filters import TrialFilterForm
 from ..models import ACTIVITIES, INTERVENTIONS
+from ..reporting import charts
+from ..reporting.filters import TrialFilterForm
+from ..reporting.summary import Summary, banded, rate_row, rule_in_words, summarise
 from ..settings import ClinicSettings, clinic_settings
-from ..summary import Summary, banded, rate_row, rule_in_words, summarise
 from .kept import current_trials_frame
 
 #: The tables below the charts: grouping (also the filter a row links by), heading.

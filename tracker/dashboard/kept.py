@@ -27,9 +27,14 @@ import sqlalchemy as sa
 from flask import current_app
 
 from ..extensions import db
-from ..filters import TrialFilterForm
-from ..frames import frame_from_columns, read_columns, trials_frame, trials_query
 from ..models import AuditEvent, FollowUp, Patient, Trial
+from ..reporting.filters import TrialFilterForm
+from ..reporting.frames import (
+    frame_from_columns,
+    read_columns,
+    trials_frame,
+    trials_query,
+)
 from ..settings import ClinicSettings
 from .cache import ComputedCache
 

@@ -5,9 +5,9 @@ from pathlib import Path
 import plotly
 from flask import Blueprint, jsonify, render_template, request, send_file
 
-from ..access import requires
-from ..filters import TrialFilterForm
+from ..reporting.filters import TrialFilterForm
 from ..settings import clinic_settings
+from ..web.access import requires
 from .cache import cached
 from .content import dashboard_content, dashboard_summary
 

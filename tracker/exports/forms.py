@@ -5,7 +5,7 @@ from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import BooleanField, Form, HiddenField
 from wtforms.validators import InputRequired, Optional
 
-from ..forms import choice_field
+from ..web.forms import choice_field
 
 LEVEL_LABELS = {
     "full": "Full: everything, notes included (administrators)",

@@ -20,11 +20,12 @@ from flask import (
 )
 from flask_login import current_user
 
-from .. import audit, csvio, database
-from ..access import can, requires
+from .. import audit, csvio
 from ..extensions import db
-from ..filters import TrialFilterForm
+from ..reporting.filters import TrialFilterForm
 from ..settings import clinic_settings
+from ..storage import database
+from ..web.access import can, requires
 from .forms import ConfirmForm, ExportOptionsForm, UploadForm
 
 bp = Blueprint("exports", __name__)

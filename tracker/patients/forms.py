@@ -14,8 +14,8 @@ from wtforms.validators import (
 )
 
 from ..extensions import db
-from ..forms import choice_field, reason_field, stripped
 from ..models import CODE_MAX, NOTES_MAX, SEXES, SIDES, Patient
+from ..web.forms import choice_field, reason_field, stripped
 
 
 class PatientForm(FlaskForm):

@@ -3,11 +3,12 @@
 import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
-from .. import audit, charts
-from ..access import requires
+from .. import audit
 from ..extensions import db
 from ..models import Patient
+from ..reporting import charts
 from ..voiding import void_page
+from ..web.access import requires
 from .forms import PatientForm, PatientUpdateForm
 
 bp = Blueprint("patients", __name__, url_prefix="/patients")

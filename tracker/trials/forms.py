@@ -6,13 +6,6 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, RadioField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, ValidationError
 
-from ..forms import (
-    choice_field,
-    not_in_future,
-    options_from,
-    pain_score_field,
-    reason_field,
-)
 from ..models import (
     ACTIVITIES,
     INTERVENTIONS,
@@ -21,6 +14,13 @@ from ..models import (
     RATING_LABELS,
     FollowUp,
     Trial,
+)
+from ..web.forms import (
+    choice_field,
+    not_in_future,
+    options_from,
+    pain_score_field,
+    reason_field,
 )
 
 

@@ -6,13 +6,13 @@ import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from .. import audit
-from ..access import requires
 from ..extensions import db
-from ..filters import TrialFilterForm
 from ..models import FollowUp, Patient, Trial
+from ..reporting.filters import TrialFilterForm
 from ..settings import clinic_settings
-from ..sql import days_between
+from ..storage.sql import days_between
 from ..voiding import void_page
+from ..web.access import requires
 from .forms import FollowUpForm, FollowUpUpdateForm, TrialForm, TrialUpdateForm
 
 bp = Blueprint("trials", __name__)

@@ -12,8 +12,8 @@ from werkzeug.datastructures import MultiDict
 from wtforms import DateField, Form, StringField
 from wtforms.validators import Optional, ValidationError
 
-from .forms import choice_field, stripped
-from .models import ACTIVITIES, INTERVENTIONS, Patient, Trial, User
+from ..models import ACTIVITIES, INTERVENTIONS, Patient, Trial, User
+from ..web.forms import choice_field, stripped
 
 COUNTING_UNITS = {
     "patient": "Each patient once per aid (first assessable trial)",

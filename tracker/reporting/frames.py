@@ -17,11 +17,11 @@ import sqlalchemy as sa
 
 from analysis.rule import GLOBAL_RATINGS, outcome_follow_ups
 
-from .extensions import db
+from ..extensions import db
+from ..models import ACTIVITIES, INTERVENTIONS, FollowUp, Patient, Trial, User
+from ..settings import ClinicSettings, clinic_settings
+from ..storage.sql import days_between
 from .filters import TrialFilterForm
-from .models import ACTIVITIES, INTERVENTIONS, FollowUp, Patient, Trial, User
-from .settings import ClinicSettings, clinic_settings
-from .sql import days_between
 
 #: The columns every frame has, as :mod:`analysis` expects them.
 SUMMARY_COLUMNS = (

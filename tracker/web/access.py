@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from flask import Flask, abort, flash, redirect, request, session, url_for
 from flask_login import current_user, logout_user
 
-from .extensions import login_manager
+from ..extensions import login_manager
 
 PERMISSIONS = {
     "read": {"therapist", "reviewer", "admin"},
@@ -75,7 +75,7 @@ def register(app: Flask) -> None:
 
 
 def _idle_too_long() -> bool:
-    from .settings import clinic_settings
+    from ..settings import clinic_settings
 
     now = datetime.now(UTC).timestamp()
     last_seen = session.get("last_seen", now)

@@ -7,7 +7,7 @@ from wtforms import IntegerField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, ValidationError
 
-from .models import REASON_MAX
+from ..models import REASON_MAX
 
 PAIN_SCALE = "0 = no pain, 10 = worst pain imaginable"
 

@@ -8,7 +8,7 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import Flask
 
-from .extensions import db, migrate
+from ..extensions import db, migrate
 
 
 def schema_is_current() -> bool:

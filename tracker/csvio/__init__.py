@@ -36,15 +36,17 @@ from analysis.rule import (
     verdict,
 )
 
-from . import audit, bulk, database, forked
-from .extensions import db
-from .filters import TrialFilterForm
+from .. import audit
+from ..extensions import db
+from ..models import AuditEvent, FollowUp, Patient, Trial, User
+from ..patients.forms import PatientForm
+from ..reporting.filters import TrialFilterForm
+from ..settings import ClinicSettings
+from ..storage import bulk, database
+from ..storage.sql import utc_text
+from ..trials.forms import FollowUpForm, TrialForm
+from . import forked
 from .formcheck import FormCheck
-from .models import AuditEvent, FollowUp, Patient, Trial, User
-from .patients.forms import PatientForm
-from .settings import ClinicSettings
-from .sql import utc_text
-from .trials.forms import FollowUpForm, TrialForm
 
 Level = Literal["full", "deidentified"]
 LEVELS: tuple[Level, ...] = ("full", "deidentified")

@@ -6,7 +6,7 @@ It needs no login and shows no data: only whether ``SELECT 1`` ran.
 import sqlalchemy as sa
 from flask import Blueprint, current_app
 
-from .extensions import db
+from ..extensions import db
 
 bp = Blueprint("health", __name__)
 

@@ -34,7 +34,7 @@ UNREACHABLE = (
 
 def _discard_transaction() -> None:
     """Roll back what the request had begun; a lost connection is just dropped."""
-    from .extensions import db
+    from ..extensions import db
 
     try:
         db.session.rollback()
@@ -71,8 +71,8 @@ def register(app: Flask) -> None:
         _discard_transaction()
         # Nothing on this page may need the database: not the signed-in user
         # (shown as signed out, for this page only) nor the admins' settings.
-        from .extensions import login_manager
-        from .settings import ClinicSettings
+        from ..extensions import login_manager
+        from ..settings import ClinicSettings
 
         g._login_user = login_manager.anonymous_user()
         g.clinic_settings = ClinicSettings.from_config(app.config)
@@ -96,7 +96,7 @@ def register(app: Flask) -> None:
             request.endpoint,
             "".join(traceback.format_tb(error.__traceback__)),
         )
-        from .extensions import db
+        from ..extensions import db
 
         db.session.rollback()
         return _page(500, "The error has been logged and nothing was half-saved.")

@@ -15,14 +15,15 @@ from werkzeug.datastructures import MultiDict
 
 from analysis.rule import GLOBAL_RATINGS, immediate_relief
 
-from . import audit, csvio, database
-from .auth.forms import PASSWORD_MIN
-from .auth.passwords import hash_password
-from .extensions import db
-from .filters import TrialFilterForm
-from .models import ACTIVITIES, ROLES, FollowUp, Patient, Trial, User
-from .schema import upgrade_database
-from .settings import clinic_settings
+from .. import audit, csvio
+from ..auth.forms import PASSWORD_MIN
+from ..auth.passwords import hash_password
+from ..extensions import db
+from ..models import ACTIVITIES, ROLES, FollowUp, Patient, Trial, User
+from ..reporting.filters import TrialFilterForm
+from ..settings import clinic_settings
+from ..storage import database
+from ..storage.schema import upgrade_database
 
 RECORD_TABLES = (Patient, Trial, FollowUp)
 
@@ -235,9 +236,9 @@ def report(as_json: bool, **options):
 
     from werkzeug.datastructures import MultiDict
 
-    from . import database
-    from .filters import TrialFilterForm
-    from .summary import report_lines, summary
+    from ..reporting.filters import TrialFilterForm
+    from ..reporting.summary import report_lines, summary
+    from ..storage import database
 
     database.write_intent.set(False)
     given = MultiDict({name: value for name, value in options.items() if value})

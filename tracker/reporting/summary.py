@@ -13,9 +13,9 @@ import pandas as pd
 
 import analysis
 
+from ..settings import ClinicSettings, clinic_settings
 from .filters import TrialFilterForm
 from .frames import trials_frame
-from .settings import ClinicSettings, clinic_settings
 
 RATES = ("immediate_relief", "long_term_benefit")
 BAND_KEYS = ("band", "p_in_band", "p_value_vs_low", "p_value_vs_high")

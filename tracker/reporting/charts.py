@@ -12,8 +12,8 @@ import plotly.io as pio
 
 from analysis import RuleCheck
 
-from .models import INTERVENTIONS
-from .settings import ClinicSettings
+from ..models import INTERVENTIONS
+from ..settings import ClinicSettings
 
 RELIEF_COLOUR = "#6c8ebf"
 BENEFIT_COLOUR = "#1b5e20"

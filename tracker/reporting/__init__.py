@@ -1,0 +1,1 @@
+"""Reporting: trial filters, the bridge to DataFrames, the summary and its charts."""

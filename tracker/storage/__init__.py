@@ -1,0 +1,1 @@
+"""Storage: connection settings, dialect SQL, the schema and bulk inserts."""
