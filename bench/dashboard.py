@@ -118,9 +118,8 @@ def peak_memory(function) -> int:
 
 def measure(url: str, trials: int, repeat: int, seed: int) -> dict:
     """Fill a scratch database at ``url`` and time the summary, baseline and page."""
-    from werkzeug.datastructures import MultiDict
 
-    from tracker.reporting.filters import TrialFilterForm
+    from tracker.reporting.filters import TrialFilters
     from tracker.reporting.summary import summary
 
     app = create_app(
@@ -150,7 +149,7 @@ def measure(url: str, trials: int, repeat: int, seed: int) -> dict:
         from tracker.storage import database
 
         database.write_intent.set(False)
-        filters = TrialFilterForm.from_args(MultiDict())
+        filters = TrialFilters()
         settings = ClinicSettings.from_config(app.config)
 
         def run_summary():

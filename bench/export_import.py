@@ -37,8 +37,6 @@ import uuid
 from datetime import date, timedelta
 from pathlib import Path
 
-from werkzeug.datastructures import MultiDict
-
 RESULTS = Path(__file__).parent / "results"
 BATCH = 20_000
 
@@ -164,7 +162,7 @@ def export(url: str, out: str) -> dict:
     app = make_app(url)
     with app.test_request_context():
         from tracker import csvio
-        from tracker.reporting.filters import TrialFilterForm
+        from tracker.reporting.filters import TrialFilters
         from tracker.settings import clinic_settings
 
         db.session.execute(db.select(1))
@@ -172,7 +170,7 @@ def export(url: str, out: str) -> dict:
         db.session.rollback()
         idle = rss_mb()
         start = time.perf_counter()
-        filters = TrialFilterForm.from_args(MultiDict())
+        filters = TrialFilters()
         the_export = csvio.trials_export(filters, settings)
         with open(out, "w", encoding="utf-8", newline="") as stream:
             the_export.write_to(stream)
@@ -193,9 +191,9 @@ def export_baseline(url: str, out: str) -> dict:
     app = make_app(url)
     with app.test_request_context():
         from tracker import csvio
-        from tracker.reporting.filters import TrialFilterForm
+        from tracker.reporting.filters import TrialFilters
 
-        query = csvio.trials_query(TrialFilterForm.from_args(MultiDict()))
+        query = csvio.trials_query(TrialFilters())
         sql = str(query.compile(db.engine, compile_kwargs={"literal_binds": True}))
         raw = db.engine.raw_connection()
         start = time.perf_counter()

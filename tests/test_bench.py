@@ -6,14 +6,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-from werkzeug.datastructures import MultiDict
-
 import analysis
 from bench.dashboard import baseline_query
 from bench.fill import fill
 from tracker.extensions import db
 from tracker.models import FollowUp, Patient, Trial
-from tracker.reporting.filters import TrialFilterForm
+from tracker.reporting.filters import TrialFilters
 from tracker.reporting.frames import trials_frame
 from tracker.settings import clinic_settings
 
@@ -34,7 +32,7 @@ def test_baseline_counts_match_the_analysis_per_trial(app):
         fill(db.engine, 200, seed=3)
     with app.test_request_context():
         settings = clinic_settings()
-        trials = trials_frame(TrialFilterForm.from_args(MultiDict()), settings)
+        trials = trials_frame(TrialFilters(), settings)
         rows = db.session.execute(baseline_query(settings)).all()
     assert 0 < len(trials) < 200  # voided trials are left out
     rates = analysis.response_rates(trials, unit="trial").set_index("intervention")

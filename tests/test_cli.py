@@ -2,7 +2,7 @@
 
 import random
 
-from tracker.cli import make_demo_patient
+from tracker.cli.demo import make_demo_patient
 from tracker.models import FollowUp, Patient, Trial
 
 

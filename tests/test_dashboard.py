@@ -172,13 +172,12 @@ def test_patient_page_charts_pain_per_trial_and_follow_up(client, auth, records)
 
 
 def test_rates_figure_bars_carry_the_wilson_interval(app, clinic):
-    from werkzeug.datastructures import MultiDict
 
-    from tracker.reporting.filters import TrialFilterForm
+    from tracker.reporting.filters import TrialFilters
     from tracker.reporting.summary import summary
 
     with app.test_request_context():
-        result = summary(TrialFilterForm.from_args(MultiDict()))
+        result = summary(TrialFilters())
     benefit = rates_figure(result)["data"][0]
     group = result.groups[0]["long_term_benefit"]
     rate, error_bars = benefit["y"][0], benefit["error_y"]

@@ -5,12 +5,11 @@ from datetime import date, timedelta
 import pandas as pd
 import pytest
 import sqlalchemy as sa
-from werkzeug.datastructures import MultiDict
 
 import tracker.dashboard.kept as kept
 from tracker.extensions import db
 from tracker.models import AuditEvent, Trial
-from tracker.reporting.filters import TrialFilterForm
+from tracker.reporting.filters import parse_filters
 from tracker.reporting.frames import trials_frame
 from tracker.settings import clinic_settings
 
@@ -52,7 +51,7 @@ def reads(monkeypatch):
 def frames(app, **args) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The kept frame and a fresh read of the same view, both sorted by trial."""
     with app.test_request_context():
-        filters = TrialFilterForm.from_args(MultiDict(args))
+        filters = parse_filters(args)
         settings = clinic_settings()
         current = kept.current_trials_frame(filters, settings)
         fresh = trials_frame(filters, settings)

@@ -3,11 +3,10 @@
 from datetime import date, timedelta
 
 import pandas as pd
-from werkzeug.datastructures import MultiDict
 
 from tracker.extensions import db
 from tracker.models import ACTIVITIES, INTERVENTIONS, Trial
-from tracker.reporting.filters import TrialFilterForm
+from tracker.reporting.filters import TrialFilters
 from tracker.reporting.frames import trials_frame
 from tracker.settings import clinic_settings
 
@@ -31,7 +30,7 @@ def test_every_small_value_survives_the_trip_from_the_database(app, users, recor
                 trial, weeks=12, global_rating=rating, pain=(0, 10, 4)[number % 3]
             )
     with app.test_request_context():
-        trials = trials_frame(TrialFilterForm.from_args(MultiDict()))
+        trials = trials_frame(TrialFilters())
         settings = clinic_settings()
         expected = []
         for trial in db.session.scalars(db.select(Trial).order_by(Trial.id)):

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from accounts import PASSWORD
 from playwright.sync_api import Page, expect
 
-from tracker.cli import make_demo_patient
+from tracker.cli.demo import make_demo_patient
 from tracker.extensions import db
 from tracker.models import FollowUp, Patient, Trial, User
 

@@ -40,7 +40,7 @@ from .. import audit
 from ..extensions import db
 from ..models import AuditEvent, FollowUp, Patient, Trial, User
 from ..patients.forms import PatientForm
-from ..reporting.filters import TrialFilterForm
+from ..reporting.filters import TrialFilters
 from ..settings import ClinicSettings
 from ..storage import bulk, database
 from ..storage.sql import utc_text
@@ -400,13 +400,13 @@ def _check_level(level: str, include_voided: bool) -> None:
         raise ValueError("voided records are only in full exports")
 
 
-def _filter_details(filters: TrialFilterForm, include_voided: bool) -> dict:
+def _filter_details(filters: TrialFilters, include_voided: bool) -> dict:
     args = {k: v for k, v in filters.as_args().items() if k != "unit"}
     return {"filters": args, "include_voided": include_voided}
 
 
 def trials_query(
-    filters: TrialFilterForm, include_voided: bool = False, level: Level = "full"
+    filters: TrialFilters, include_voided: bool = False, level: Level = "full"
 ) -> sa.Select:
     """The trial export's one query: a row per trial and current follow-up.
 
@@ -456,7 +456,7 @@ def trials_query(
 
 
 def trials_export(
-    filters: TrialFilterForm,
+    filters: TrialFilters,
     settings: ClinicSettings,
     level: Level = "full",
     include_voided: bool = False,
@@ -595,7 +595,7 @@ def _deidentified_trial_row():
     return make_row
 
 
-def _patient_numbers(filters: TrialFilterForm) -> sa.Subquery:
+def _patient_numbers(filters: TrialFilters) -> sa.Subquery:
     """Patients numbered by id among those with trials matching ``filters``.
 
     The de-identified trials export numbers its patients in the same order,
@@ -613,7 +613,7 @@ def _patient_numbers(filters: TrialFilterForm) -> sa.Subquery:
 
 
 def follow_ups_export(
-    filters: TrialFilterForm,
+    filters: TrialFilters,
     settings: ClinicSettings,
     level: Level = "full",
     include_voided: bool = False,

@@ -12,7 +12,7 @@ import analysis
 
 from ..models import ACTIVITIES, INTERVENTIONS
 from ..reporting import charts
-from ..reporting.filters import TrialFilterForm
+from ..reporting.filters import TrialFilters
 from ..reporting.summary import Summary, banded, rate_row, rule_in_words, summarise
 from ..settings import ClinicSettings, clinic_settings
 from .kept import current_trials_frame
@@ -39,14 +39,14 @@ class Dashboard:
 
 
 def dashboard_content(
-    filters: TrialFilterForm, settings: ClinicSettings | None = None
+    filters: TrialFilters, settings: ClinicSettings | None = None
 ) -> Dashboard | None:
     """The dashboard for the trials matching ``filters``; None when there are none."""
     settings = settings or clinic_settings()
     trials = current_trials_frame(filters, settings)
     if trials.empty:
         return None
-    unit = filters.unit_value
+    unit = filters.unit
     trials = analysis.check_trials(trials, settings.benefit_definition)
     result = summarise(trials, settings, unit)
     options = {
@@ -109,11 +109,9 @@ def dashboard_content(
     )
 
 
-def dashboard_summary(filters: TrialFilterForm, settings: ClinicSettings) -> Summary:
+def dashboard_summary(filters: TrialFilters, settings: ClinicSettings) -> Summary:
     """The numbers behind /api/summary, from the dashboard's kept trials frame."""
-    return summarise(
-        current_trials_frame(filters, settings), settings, filters.unit_value
-    )
+    return summarise(current_trials_frame(filters, settings), settings, filters.unit)
 
 
 def _labelled(row: dict, by: str, base_args: dict, linked: bool) -> dict:
@@ -130,15 +128,15 @@ def _labelled(row: dict, by: str, base_args: dict, linked: bool) -> dict:
     return {"label": label, "args": args} | rate_row(row)
 
 
-def _month_args(month: str, filters: TrialFilterForm) -> dict[str, str]:
+def _month_args(month: str, filters: TrialFilters) -> dict[str, str]:
     """The month's first and last day, kept inside the date filters."""
     year, number = (int(part) for part in month.split("-"))
     first = date(year, number, 1)
     last = date(year, number, calendar.monthrange(year, number)[1])
-    if filters.since.data and filters.since.data > first:
-        first = filters.since.data
-    if filters.until.data and filters.until.data < last:
-        last = filters.until.data
+    if filters.since and filters.since > first:
+        first = filters.since
+    if filters.until and filters.until < last:
+        last = filters.until
     return {"since": first.isoformat(), "until": last.isoformat()}
 
 

@@ -28,7 +28,7 @@ from flask import current_app
 
 from ..extensions import db
 from ..models import AuditEvent, FollowUp, Patient, Trial
-from ..reporting.filters import TrialFilterForm
+from ..reporting.filters import TrialFilters
 from ..reporting.frames import (
     frame_from_columns,
     read_columns,
@@ -69,7 +69,7 @@ class KeptColumns:
 
 
 def current_trials_frame(
-    filters: TrialFilterForm, settings: ClinicSettings
+    filters: TrialFilters, settings: ClinicSettings
 ) -> pd.DataFrame:
     """:func:`tracker.frames.trials_frame`, read in full only on first use."""
     if not current_app.config.get("DASHBOARD_CACHE", True):

@@ -23,37 +23,29 @@ YEAR = 365 * 24 * 3600
 @requires("review")
 def index():
     """Rates per aid against the band, the rule check, and the tables behind them."""
-    filters = TrialFilterForm.from_args(request.args)
-    content = None
-    if not filters.errors:
+    form = TrialFilterForm.from_args(request.args)
+    filters, content = form.filters, None
+    if filters is not None:
         settings = clinic_settings()
         content = cached(
-            "page",
-            (_key(filters), settings),
-            lambda: dashboard_content(filters, settings),
+            "page", (filters, settings), lambda: dashboard_content(filters, settings)
         )
-    return render_template("dashboard/index.html", filters=filters, content=content)
+    return render_template("dashboard/index.html", filters=form, content=content)
 
 
 @bp.get("/api/summary")
 @requires("review")
 def summary_json():
     """The dashboard's numbers as JSON, the same as ``flask report --json``."""
-    filters = TrialFilterForm.from_args(request.args)
-    if filters.errors:
-        return jsonify(errors=filters.errors), 400
+    form = TrialFilterForm.from_args(request.args)
+    filters = form.filters
+    if filters is None:
+        return jsonify(errors=form.errors), 400
     settings = clinic_settings()
     result = cached(
-        "summary",
-        (_key(filters), settings),
-        lambda: dashboard_summary(filters, settings),
+        "summary", (filters, settings), lambda: dashboard_summary(filters, settings)
     )
     return jsonify(result.to_dict())
-
-
-def _key(filters: TrialFilterForm) -> tuple:
-    """The valid filters as a cache key (the counting unit among them)."""
-    return tuple(sorted(filters.as_args().items()))
 
 
 @bp.get(f"/dashboard/plotly-{PLOTLY_VERSION}.min.js")

@@ -70,10 +70,10 @@ def audit_trail():
 
 def _download(make_export):
     """A trials or follow-ups export at the level the user's role allows."""
-    filters = TrialFilterForm.from_args(request.args)
+    form = TrialFilterForm.from_args(request.args)
     options = ExportOptionsForm(request.args)
-    if filters.errors or not options.validate():
-        errors = {**filters.errors, **options.errors}
+    if form.filters is None or not options.validate():
+        errors = {**form.errors, **options.errors}
         abort(400, " ".join(messages[0] for messages in errors.values()))
     full_allowed = can("administer")
     level = options.chosen_level(full_allowed)
@@ -82,7 +82,7 @@ def _download(make_export):
     if options.include_voided.data and level != "full":
         abort(400, "Voided records are only in full exports.")
     return _streamed(
-        make_export(filters, clinic_settings(), level, options.include_voided.data)
+        make_export(form.filters, clinic_settings(), level, options.include_voided.data)
     )
 
 

@@ -7,6 +7,10 @@ all read the same parameters.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+
 import sqlalchemy as sa
 from werkzeug.datastructures import MultiDict
 from wtforms import DateField, Form, StringField
@@ -21,8 +25,78 @@ COUNTING_UNITS = {
 }
 
 
+@dataclass(frozen=True)
+class TrialFilters:
+    """Which trials a list, the dashboard, a report or an export covers."""
+
+    since: date | None = None
+    until: date | None = None
+    intervention: str | None = None
+    activity: str | None = None
+    therapist: str | None = None
+    product: str | None = None
+    unit: str = "patient"
+
+    def as_args(self) -> dict[str, str]:
+        """The non-empty filters as query-string values, for links that keep them."""
+        args = {
+            "since": self.since.isoformat() if self.since else "",
+            "until": self.until.isoformat() if self.until else "",
+            "intervention": self.intervention or "",
+            "activity": self.activity or "",
+            "therapist": self.therapist or "",
+            "product": self.product or "",
+            "unit": self.unit if self.unit != "patient" else "",
+        }
+        return {key: value for key, value in args.items() if value}
+
+    def apply(
+        self,
+        query: sa.Select,
+        *,
+        include_voided: bool = False,
+        patient_joined: bool = True,
+    ) -> sa.Select:
+        """Narrow a query over :class:`Trial` (joined to its patient) to the filters.
+
+        Voided trials and trials of voided patients are left out unless a full
+        export asks for them. A query that does not join the patient says
+        so (``patient_joined=False``): the voided patients, a handful, are
+        then left out with ``NOT EXISTS``.
+        """
+        if not include_voided:
+            query = query.where(Trial.voided_at.is_(None))
+            if patient_joined:
+                query = query.where(Patient.voided_at.is_(None))
+            else:
+                voided_patient = sa.exists().where(
+                    Patient.id == Trial.patient_id, Patient.voided_at.is_not(None)
+                )
+                query = query.where(~voided_patient)
+        if self.since:
+            query = query.where(Trial.trial_date >= self.since)
+        if self.until:
+            query = query.where(Trial.trial_date <= self.until)
+        if self.intervention:
+            query = query.where(Trial.intervention == self.intervention)
+        if self.activity:
+            query = query.where(Trial.activity == self.activity)
+        if self.therapist:
+            query = query.where(
+                Trial.recorded_by_id.in_(
+                    sa.select(User.id).where(User.username == self.therapist)
+                )
+            )
+        if self.product:
+            query = query.where(Trial.product == self.product)
+        return query
+
+
 class TrialFilterForm(Form):
-    """Query-string filters; no CSRF token, as they change nothing."""
+    """The filters in a query string, parsed into :class:`TrialFilters`.
+
+    No CSRF token: filters change nothing.
+    """
 
     since = DateField("From", validators=[Optional()])
     until = DateField("Until", validators=[Optional()])
@@ -64,65 +138,37 @@ class TrialFilterForm(Form):
         return form
 
     @property
-    def unit_value(self) -> str:
-        """The counting unit in force ("patient" unless chosen otherwise)."""
-        return self.unit.data if self.unit.data in COUNTING_UNITS else "patient"
+    def filters(self) -> TrialFilters | None:
+        """The filters the form holds, or None while any of them is invalid."""
+        if self.errors:
+            return None
+        return TrialFilters(
+            since=self.since.data,
+            until=self.until.data,
+            intervention=self.intervention.data or None,
+            activity=self.activity.data or None,
+            therapist=self.therapist.data or None,
+            product=self.product.data or None,
+            unit=self.unit.data or "patient",
+        )
 
     def as_args(self) -> dict[str, str]:
         """The valid, non-empty filters, for links that keep them."""
-        if self.errors:
-            return {}
-        args = {
-            "since": self.since.data.isoformat() if self.since.data else "",
-            "until": self.until.data.isoformat() if self.until.data else "",
-            "intervention": self.intervention.data or "",
-            "activity": self.activity.data or "",
-            "therapist": self.therapist.data or "",
-            "product": self.product.data or "",
-            "unit": self.unit_value if self.unit_value != "patient" else "",
-        }
-        return {key: value for key, value in args.items() if value}
+        return self.filters.as_args() if self.filters else {}
 
-    def apply(
-        self,
-        query: sa.Select,
-        *,
-        include_voided: bool = False,
-        patient_joined: bool = True,
-    ) -> sa.Select:
-        """Narrow a query over :class:`Trial` (joined to its patient) to the filters.
 
-        Voided trials and trials of voided patients are left out unless a full
-        export asks for them. With invalid filters the query matches nothing,
-        rather than everything. A query that does not join the patient says
-        so (``patient_joined=False``): the voided patients, a handful, are
-        then left out with ``NOT EXISTS``.
-        """
-        if not include_voided:
-            query = query.where(Trial.voided_at.is_(None))
-            if patient_joined:
-                query = query.where(Patient.voided_at.is_(None))
-            else:
-                voided_patient = sa.exists().where(
-                    Patient.id == Trial.patient_id, Patient.voided_at.is_not(None)
-                )
-                query = query.where(~voided_patient)
-        if self.errors:
-            return query.where(sa.false())
-        if self.since.data:
-            query = query.where(Trial.trial_date >= self.since.data)
-        if self.until.data:
-            query = query.where(Trial.trial_date <= self.until.data)
-        if self.intervention.data:
-            query = query.where(Trial.intervention == self.intervention.data)
-        if self.activity.data:
-            query = query.where(Trial.activity == self.activity.data)
-        if self.therapist.data:
-            query = query.where(
-                Trial.recorded_by_id.in_(
-                    sa.select(User.id).where(User.username == self.therapist.data)
-                )
-            )
-        if self.product.data:
-            query = query.where(Trial.product == self.product.data)
-        return query
+class InvalidFilters(ValueError):
+    """Filters that do not parse; ``errors`` maps each filter to its messages."""
+
+    def __init__(self, errors: dict[str, list[str]]):
+        super().__init__(errors)
+        self.errors = errors
+
+
+def parse_filters(values: Mapping[str, str | None]) -> TrialFilters:
+    """Filters from plain text values (a command's options), by the form's rules."""
+    given = MultiDict({name: value for name, value in values.items() if value})
+    form = TrialFilterForm.from_args(given)
+    if form.filters is None:
+        raise InvalidFilters(form.errors)
+    return form.filters

@@ -21,7 +21,7 @@ from ..extensions import db
 from ..models import ACTIVITIES, INTERVENTIONS, FollowUp, Patient, Trial, User
 from ..settings import ClinicSettings, clinic_settings
 from ..storage.sql import days_between
-from .filters import TrialFilterForm
+from .filters import TrialFilters
 
 #: The columns every frame has, as :mod:`analysis` expects them.
 SUMMARY_COLUMNS = (
@@ -44,7 +44,7 @@ CHUNK_ROWS = 50_000
 
 
 def trials_frame(
-    filters: TrialFilterForm,
+    filters: TrialFilters,
     settings: ClinicSettings | None = None,
     detail: bool = True,
 ) -> pd.DataFrame:
@@ -101,7 +101,7 @@ def _therapists(user_ids: np.ndarray, usernames: dict[int, str]) -> pd.Categoric
 
 
 def trials_query(
-    filters: TrialFilterForm, settings: ClinicSettings, detail: bool = True
+    filters: TrialFilters, settings: ClinicSettings, detail: bool = True
 ) -> sa.Select:
     """The query behind :func:`trials_frame`: a row per trial and eligible follow-up."""
     days = days_between(FollowUp.follow_up_date, Trial.trial_date)

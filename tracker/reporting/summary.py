@@ -14,7 +14,7 @@ import pandas as pd
 import analysis
 
 from ..settings import ClinicSettings, clinic_settings
-from .filters import TrialFilterForm
+from .filters import TrialFilters
 from .frames import trials_frame
 
 RATES = ("immediate_relief", "long_term_benefit")
@@ -90,13 +90,11 @@ def summarise(
     )
 
 
-def summary(
-    filters: TrialFilterForm, settings: ClinicSettings | None = None
-) -> Summary:
+def summary(filters: TrialFilters, settings: ClinicSettings | None = None) -> Summary:
     """The summary of the trials matching ``filters``, under the clinic settings."""
     settings = settings or clinic_settings()
     trials = trials_frame(filters, settings, detail=False)
-    return summarise(trials, settings, filters.unit_value)
+    return summarise(trials, settings, filters.unit)
 
 
 def banded(

@@ -22,12 +22,13 @@ bp = Blueprint("trials", __name__)
 @requires("read")
 def index():
     """Trials matching the filters: the records behind a dashboard number."""
-    filters = TrialFilterForm.from_args(request.args)
-    query = filters.apply(
-        sa.select(Trial).join(Trial.patient).order_by(Trial.trial_date.desc(), Trial.id)
-    )
+    form = TrialFilterForm.from_args(request.args)
+    query = sa.select(Trial).join(Trial.patient)
+    # Invalid filters match nothing, rather than everything.
+    query = form.filters.apply(query) if form.filters else query.where(sa.false())
+    query = query.order_by(Trial.trial_date.desc(), Trial.id)
     trials = db.paginate(query, per_page=50, error_out=False)
-    return render_template("trials/index.html", trials=trials, filters=filters)
+    return render_template("trials/index.html", trials=trials, filters=form)
 
 
 @bp.route("/patients/<int:patient_id>/trials/new", methods=["GET", "POST"])
