@@ -4,6 +4,9 @@ The clinical rule: if pain during a provoking activity drops at once when the
 aid is on, the aid is likely to help in the longer term; if not, it is
 unlikely to. Every verdict the app shows or counts is computed here, from the
 stored scores, so the rule exists in exactly one place.
+
+The scalar rule and the vocabulary import nothing heavy: the app's models and
+every command use them. Only the column functions need pandas, and load it.
 """
 
 from __future__ import annotations
@@ -12,10 +15,11 @@ import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from typing import Literal
+from numbers import Integral
+from typing import TYPE_CHECKING, Literal
 
-import numpy as np
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "BENEFIT_DEFINITIONS",
@@ -134,7 +138,7 @@ def verdict(
     'not_assessable'
     """
     for score in (pain_without, pain_with):
-        if isinstance(score, bool) or not isinstance(score, int | np.integer):
+        if isinstance(score, bool) or not isinstance(score, Integral):
             raise TypeError("pain scores must be whole numbers")
         if not 0 <= score <= 10:
             raise ValueError("pain scores must be between 0 and 10")
@@ -149,6 +153,8 @@ def relief_column(
     pain_without: pd.Series, pain_with: pd.Series, criterion: ReliefCriterion = "any"
 ) -> pd.Series:
     """:func:`verdict` for whole columns: True / False, or <NA> if not assessable."""
+    import pandas as pd
+
     relief = pd.Series(
         immediate_relief(
             pain_without.to_numpy("int64"), pain_with.to_numpy("int64"), criterion

@@ -5,7 +5,8 @@ from datetime import date, timedelta
 import pandas as pd
 
 from tracker.extensions import db
-from tracker.models import ACTIVITIES, INTERVENTIONS, Trial
+from tracker.labels import ACTIVITIES, INTERVENTIONS
+from tracker.models import Trial
 from tracker.reporting.filters import TrialFilters
 from tracker.reporting.frames import trials_frame
 from tracker.settings import clinic_settings

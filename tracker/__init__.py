@@ -84,7 +84,7 @@ def _ensure_instance_config(path: Path) -> None:
     draft.write_text(
         "# Written on first start; keep this file private and out of version control.\n"
         f"SECRET_KEY = {secrets.token_hex(32)!r}\n"
-        "# Clinic settings (see README.md):\n"
+        "# Clinic settings (see docs/settings-and-rule.md):\n"
         + "".join(f"# {name} = {value!r}\n" for name, value in DEFAULTS.items())
     )
     try:
@@ -120,8 +120,13 @@ def register_template_context(app: Flask) -> None:
     """Labels and settings every page may show."""
     from datetime import timedelta
 
-    from .models import ACTIVITIES, INTERVENTIONS, RATING_LABELS
-    from .settings import RELIEF_CRITERION_LABELS, clinic_settings
+    from .labels import (
+        ACTIVITIES,
+        INTERVENTIONS,
+        RATING_LABELS,
+        RELIEF_CRITERION_LABELS,
+    )
+    from .settings import clinic_settings
 
     @app.context_processor
     def clinic_context():

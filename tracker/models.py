@@ -18,37 +18,7 @@ from analysis.rule import GLOBAL_RATINGS, FollowUpDate, Verdict, choose_outcome
 from analysis.rule import verdict as rule_verdict
 
 from .extensions import db
-
-INTERVENTIONS = {
-    "insole": "Insoles (foot orthoses)",
-    "taping": "Taping",
-    "brace": "Knee brace",
-}
-ACTIVITIES = {
-    "single_leg_squat": "Single-leg squat",
-    "step_down": "Step down",
-    "stairs_up": "Stairs up",
-    "stairs_down": "Stairs down",
-    "squat": "Squat",
-    "running": "Running",
-    "walking": "Walking",
-    "prolonged_sitting": "Prolonged sitting",
-    "other": "Other",
-}
-RATING_LABELS = {
-    "markedly_worse": "Markedly worse",
-    "moderately_worse": "Moderately worse",
-    "same": "Same",
-    "moderately_improved": "Moderately improved",
-    "markedly_improved": "Markedly improved",
-}
-ROLES = {
-    "therapist": "Therapist: records patients, trials and follow-ups",
-    "reviewer": "Reviewer: reads records, dashboards, exports and the audit trail",
-    "admin": "Administrator: everything, plus users and clinic settings",
-}
-SEXES = {"female": "Female", "male": "Male", "other": "Other"}
-SIDES = {"left": "Left", "right": "Right", "both": "Both"}
+from .labels import ACTIVITIES, INTERVENTIONS, ROLES, SEXES, SIDES
 
 CODE_MAX = 40
 PRODUCT_MAX = 200

@@ -20,12 +20,6 @@ DEFAULTS = {
 }
 
 
-RELIEF_CRITERION_LABELS = {
-    "any": "any reduction in pain (at least 1 point)",
-    "mcid": "a reduction of at least 2 points or 30% (Farrar et al. 2001)",
-}
-
-
 @dataclass(frozen=True)
 class ClinicSettings:
     """One clinic's choices, passed as plain values to the analysis functions."""

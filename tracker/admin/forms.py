@@ -19,8 +19,7 @@ from ..auth.forms import (
     new_password_fields,
     username_field,
 )
-from ..models import RATING_LABELS, ROLES
-from ..settings import RELIEF_CRITERION_LABELS
+from ..labels import RATING_LABELS, RELIEF_CRITERION_LABELS, ROLES
 from ..web.forms import choice_field
 
 

@@ -11,7 +11,8 @@ from analysis.rule import GLOBAL_RATINGS, immediate_relief
 
 from .. import audit
 from ..extensions import db
-from ..models import ACTIVITIES, FollowUp, Patient, Trial
+from ..labels import ACTIVITIES
+from ..models import FollowUp, Patient, Trial
 from .database import record_counts
 from .options import existing_user, user_option
 

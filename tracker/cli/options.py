@@ -4,7 +4,8 @@ import click
 import sqlalchemy as sa
 
 from ..extensions import db
-from ..models import INTERVENTIONS, User
+from ..labels import INTERVENTIONS
+from ..models import User
 from ..reporting.filters import (
     COUNTING_UNITS,
     InvalidFilters,

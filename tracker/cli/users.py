@@ -10,7 +10,8 @@ from .. import audit
 from ..auth.forms import PASSWORD_MIN
 from ..auth.passwords import hash_password
 from ..extensions import db
-from ..models import ROLES, User
+from ..labels import ROLES
+from ..models import User
 
 
 @click.command("create-user")

@@ -10,7 +10,7 @@ import pandas as pd
 
 import analysis
 
-from ..models import ACTIVITIES, INTERVENTIONS
+from ..labels import ACTIVITIES, INTERVENTIONS
 from ..reporting import charts
 from ..reporting.filters import TrialFilters
 from ..reporting.summary import Summary, banded, rate_row, rule_in_words, summarise

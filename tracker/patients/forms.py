@@ -14,7 +14,8 @@ from wtforms.validators import (
 )
 
 from ..extensions import db
-from ..models import CODE_MAX, NOTES_MAX, SEXES, SIDES, Patient
+from ..labels import SEXES, SIDES
+from ..models import CODE_MAX, NOTES_MAX, Patient
 from ..web.forms import choice_field, reason_field, stripped
 
 

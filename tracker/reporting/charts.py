@@ -12,7 +12,7 @@ import plotly.io as pio
 
 from analysis import RuleCheck
 
-from ..models import INTERVENTIONS
+from ..labels import INTERVENTIONS
 from ..settings import ClinicSettings
 
 RELIEF_COLOUR = "#6c8ebf"

@@ -16,7 +16,8 @@ from werkzeug.datastructures import MultiDict
 from wtforms import DateField, Form, StringField
 from wtforms.validators import Optional, ValidationError
 
-from ..models import ACTIVITIES, INTERVENTIONS, Patient, Trial, User
+from ..labels import ACTIVITIES, INTERVENTIONS
+from ..models import Patient, Trial, User
 from ..web.forms import choice_field, stripped
 
 COUNTING_UNITS = {

@@ -18,7 +18,8 @@ import sqlalchemy as sa
 from analysis.rule import GLOBAL_RATINGS, outcome_follow_ups
 
 from ..extensions import db
-from ..models import ACTIVITIES, INTERVENTIONS, FollowUp, Patient, Trial, User
+from ..labels import ACTIVITIES, INTERVENTIONS
+from ..models import FollowUp, Patient, Trial, User
 from ..settings import ClinicSettings, clinic_settings
 from ..storage.sql import days_between
 from .filters import TrialFilters

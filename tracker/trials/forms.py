@@ -6,15 +6,8 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, RadioField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, ValidationError
 
-from ..models import (
-    ACTIVITIES,
-    INTERVENTIONS,
-    NOTES_MAX,
-    PRODUCT_MAX,
-    RATING_LABELS,
-    FollowUp,
-    Trial,
-)
+from ..labels import ACTIVITIES, INTERVENTIONS, RATING_LABELS
+from ..models import NOTES_MAX, PRODUCT_MAX, FollowUp, Trial
 from ..web.forms import (
     choice_field,
     not_in_future,

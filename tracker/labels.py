@@ -1,0 +1,42 @@
+"""What the screens call the stored codes: aids, activities, ratings, roles.
+
+The keys are the codes the database stores (and its CHECK constraints allow);
+the values are the words a therapist reads. Nothing heavy is imported here,
+so every command can use them.
+"""
+
+INTERVENTIONS = {
+    "insole": "Insoles (foot orthoses)",
+    "taping": "Taping",
+    "brace": "Knee brace",
+}
+ACTIVITIES = {
+    "single_leg_squat": "Single-leg squat",
+    "step_down": "Step down",
+    "stairs_up": "Stairs up",
+    "stairs_down": "Stairs down",
+    "squat": "Squat",
+    "running": "Running",
+    "walking": "Walking",
+    "prolonged_sitting": "Prolonged sitting",
+    "other": "Other",
+}
+RATING_LABELS = {
+    "markedly_worse": "Markedly worse",
+    "moderately_worse": "Moderately worse",
+    "same": "Same",
+    "moderately_improved": "Moderately improved",
+    "markedly_improved": "Markedly improved",
+}
+ROLES = {
+    "therapist": "Therapist: records patients, trials and follow-ups",
+    "reviewer": "Reviewer: reads records, dashboards, exports and the audit trail",
+    "admin": "Administrator: everything, plus users and clinic settings",
+}
+SEXES = {"female": "Female", "male": "Male", "other": "Other"}
+SIDES = {"left": "Left", "right": "Right", "both": "Both"}
+
+RELIEF_CRITERION_LABELS = {
+    "any": "any reduction in pain (at least 1 point)",
+    "mcid": "a reduction of at least 2 points or 30% (Farrar et al. 2001)",
+}
