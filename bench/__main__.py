@@ -12,7 +12,10 @@ each figure beside its baseline from the same run:
   processes committing plain single-row INSERTs;
 - the trials export vs ``csv.writer`` over a plain cursor, and the import of
   that file vs ``executemany`` (on scratch databases of their own, see
-  ``bench/export_import.py``).
+  ``bench/export_import.py``);
+- start-up: ``flask --app tracker --help`` and ``create-user`` vs importing
+  the bare Flask stack, with their ratio, and the first dashboard view after
+  a start vs a second one (``bench/startup.py``).
 
 The table is printed and written as JSON (``bench/results/bench.json``
 unless ``--json`` says where).
@@ -25,7 +28,7 @@ import json
 import os
 from pathlib import Path
 
-from bench import dashboard, export_import, pages, writes
+from bench import dashboard, export_import, pages, startup, writes
 from tracker import database_uri
 
 RESULTS = Path(__file__).parent / "results"
@@ -101,6 +104,30 @@ def csv_rows(name: str, trials: int, postgres: str | None) -> list[dict]:
     ]
 
 
+def startup_rows(runs: int) -> list[dict]:
+    """Command start-up beside the bare stack, and the first dashboard view."""
+    figures = startup.measure(runs)
+    bare = figures["bare stack import"]
+    rows = []
+    for command in ("flask --help", "create-user"):
+        rows += [
+            row("SQLite", None, command, figures[command], bare, "s", "bare stack"),
+            row("SQLite", None, f"{command}, ratio", figures[command] / bare, 1, "x"),
+        ]
+    rows.append(
+        row(
+            "SQLite",
+            None,
+            "dashboard first view after start",
+            figures["dashboard first view"],
+            figures["dashboard second view"],
+            "s",
+            "second view",
+        )
+    )
+    return rows
+
+
 def row(database, trials, what, value, baseline, unit, baseline_name=""):
     """One line of the table."""
     return {
@@ -135,7 +162,7 @@ def main() -> None:
         targets.append(
             ("PostgreSQL", lambda n: dashboard.postgresql_databases(server, n), server)
         )
-    table = []
+    table = startup_rows(2 * args.repeat + 1)
     for name, databases, postgres in targets:
         for url in databases(args.trials):
             table += rows_for(name, url, args.trials, args.repeat, args.saves)
@@ -149,7 +176,8 @@ def main() -> None:
     for line in table:
         baseline = "" if line["baseline"] is None else f"{line['baseline']:.4g}"
         print(
-            f"{line['database']:<11}{line['trials']:>9}  {line['benchmark']:<32}"
+            f"{line['database']:<11}{line['trials'] or '':>9}  "
+            f"{line['benchmark']:<32}"
             f"{line['value']:>10.4g}{baseline:>10}  {line['unit']:<6} "
             f"{line['baseline_is']}"
         )

@@ -5,7 +5,7 @@ from datetime import date, timedelta
 
 import pytest
 
-import tracker.dashboard.views as views
+import tracker.dashboard.content as content
 from tracker.dashboard.cache import ComputedCache
 
 
@@ -19,10 +19,10 @@ def computed(monkeypatch):
             calls[name] += 1
             return function(*args, **kwargs)
 
-        monkeypatch.setattr(views, function.__name__, wrapper)
+        monkeypatch.setattr(content, function.__name__, wrapper)
 
-    counting("page", views.dashboard_content)
-    counting("summary", views.dashboard_summary)
+    counting("page", content.dashboard_content)
+    counting("summary", content.dashboard_summary)
     return calls
 
 

@@ -1,5 +1,7 @@
 """Password hashing with Argon2id at OWASP's minimum parameters or above."""
 
+from functools import cache
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
@@ -7,8 +9,15 @@ from ..extensions import db
 
 # OWASP Password Storage Cheat Sheet: Argon2id, 19 MiB, 2 iterations, 1 lane.
 hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
-#: Verified against when the name is unknown, so timing does not reveal names.
-_UNKNOWN_USER_HASH = hasher.hash("no such user")
+
+
+@cache
+def _unknown_user_hash() -> str:
+    """Verified against when the name is unknown, so timing does not reveal names.
+
+    Made on the first sign-in, not at import: commands need no hash.
+    """
+    return hasher.hash("no such user")
 
 
 def hash_password(password: str) -> str:
@@ -40,7 +49,7 @@ def check_outside_transaction(password_hash: str | None, password: str) -> bool:
 def check_password(password_hash: str | None, password: str) -> bool:
     """Whether ``password`` matches; unknown users take as long as known ones."""
     try:
-        return hasher.verify(password_hash or _UNKNOWN_USER_HASH, password) and (
+        return hasher.verify(password_hash or _unknown_user_hash(), password) and (
             password_hash is not None
         )
     except (VerificationError, InvalidHashError):

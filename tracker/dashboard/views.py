@@ -1,21 +1,26 @@
 """The dashboard for reviewers, /api/summary, and plotly.js served locally."""
 
+from importlib.metadata import version
+from importlib.util import find_spec
 from pathlib import Path
 
-import plotly
 from flask import Blueprint, jsonify, render_template, request, send_file
 
 from ..reporting.filters import TrialFilterForm
 from ..settings import clinic_settings
 from ..web.access import requires
 from .cache import cached
-from .content import dashboard_content, dashboard_summary
 
 bp = Blueprint("dashboard", __name__)
 
 #: plotly.js from the installed plotly package: no CDN, the clinic may be offline.
-PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
-PLOTLY_VERSION = plotly.__version__
+#: Found without importing plotly, which loads on the first chart.
+PLOTLY_JS = (
+    Path(find_spec("plotly").submodule_search_locations[0])
+    / "package_data"
+    / "plotly.min.js"
+)
+PLOTLY_VERSION = version("plotly")
 YEAR = 365 * 24 * 3600
 
 
@@ -23,6 +28,8 @@ YEAR = 365 * 24 * 3600
 @requires("review")
 def index():
     """Rates per aid against the band, the rule check, and the tables behind them."""
+    from .content import dashboard_content
+
     form = TrialFilterForm.from_args(request.args)
     filters, content = form.filters, None
     if filters is not None:
@@ -37,6 +44,8 @@ def index():
 @requires("review")
 def summary_json():
     """The dashboard's numbers as JSON, the same as ``flask report --json``."""
+    from .content import dashboard_summary
+
     form = TrialFilterForm.from_args(request.args)
     filters = form.filters
     if filters is None:

@@ -6,7 +6,6 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from .. import audit
 from ..extensions import db
 from ..models import Patient
-from ..reporting import charts
 from ..voiding import void_page
 from ..web.access import requires
 from .forms import PatientForm, PatientUpdateForm
@@ -45,6 +44,8 @@ def create():
 @requires("read")
 def detail(patient_id: int):
     """A patient with every trial, its verdict and its follow-ups."""
+    from ..reporting import charts  # plotly loads on the first chart
+
     patient = db.get_or_404(Patient, patient_id)
     pain_chart = charts.to_json(charts.patient_pain_figure(patient))
     return render_template(
