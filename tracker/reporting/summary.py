@@ -1,6 +1,6 @@
 """The dashboard's numbers as one object, shared by ``report --json`` and the API.
 
-The shape of :meth:`Summary.to_dict` is documented in the README and kept
+The shape of :meth:`Summary.to_dict` is documented in docs/api.md and kept
 stable for scripts and audits.
 """
 
