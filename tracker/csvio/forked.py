@@ -21,6 +21,9 @@ from typing import TypeVar
 
 T = TypeVar("T")
 
+#: Seconds to wait for a child whose pipe closed to exit, for its exit code.
+_EXIT_WAIT = 5.0
+
 
 class ChildFailed(RuntimeError):
     """The child process stopped on an error it was not told to pass on."""
@@ -60,6 +63,9 @@ def items_from_child(
             try:
                 kind, item = receiver.recv()
             except EOFError:
+                # The pipe closes a moment before the child has exited:
+                # wait for it, or its exit code is still None.
+                child.join(_EXIT_WAIT)
                 raise ChildFailed(
                     f"the child process ended without a word (exit code "
                     f"{child.exitcode})"
