@@ -6,7 +6,7 @@ from types import SimpleNamespace
 import pytest
 from werkzeug.datastructures import MultiDict
 
-from tracker.csvio import _ImportPatientForm
+from tracker.csvio.checking import _ImportPatientForm
 from tracker.csvio.formcheck import FormCheck
 from tracker.trials.forms import FollowUpForm, TrialForm
 

@@ -53,7 +53,7 @@ def checked_where(request, monkeypatch):
     small ones are sent there too on the second run.
     """
     if request.param == "checked in a child":
-        monkeypatch.setattr("tracker.csvio.CHECK_IN_CHILD_BYTES", 0)
+        monkeypatch.setattr("tracker.csvio.importing.CHECK_IN_CHILD_BYTES", 0)
     return request.param
 
 
@@ -639,7 +639,7 @@ def test_formula_guard_and_its_removal_round_trip(text, guarded):
 def test_batches_see_the_patients_and_trials_of_earlier_batches(
     runner, records, tmp_path, monkeypatch, dry_run
 ):
-    monkeypatch.setattr("tracker.csvio.ROWS_PER_BATCH", 2)
+    monkeypatch.setattr("tracker.csvio.importing.ROWS_PER_BATCH", 2)
     header = HEADER + ",patient_sex"
     text = trial_file(
         f"PF-1,{DAY},insole,squat,6,3,female",
@@ -661,7 +661,7 @@ def test_batches_inserted_while_later_ones_are_matched_find_each_other(
 ):
     # Batches of two: when a batch is matched, the one before it may still
     # be on its way into the database, and earlier ones are in it.
-    monkeypatch.setattr("tracker.csvio.ROWS_PER_BATCH", 2)
+    monkeypatch.setattr("tracker.csvio.importing.ROWS_PER_BATCH", 2)
     text = trial_file(
         f"PF-1,{DAY},insole,squat,6,3,female",
         f"PF-2,{DAY},insole,squat,6,3,",
@@ -690,7 +690,7 @@ def test_batches_inserted_while_later_ones_are_matched_find_each_other(
 def test_an_error_while_inserting_leaves_nothing_written(
     runner, records, tmp_path, monkeypatch
 ):
-    monkeypatch.setattr("tracker.csvio.ROWS_PER_BATCH", 2)
+    monkeypatch.setattr("tracker.csvio.importing.ROWS_PER_BATCH", 2)
     inserted = []
 
     def insert_then_fail(dbapi_connection, dialect, rows):
@@ -712,7 +712,7 @@ def test_an_error_while_inserting_leaves_nothing_written(
 def test_rows_refused_after_the_last_good_row_are_reported(
     runner, records, tmp_path, monkeypatch, good_rows
 ):
-    monkeypatch.setattr("tracker.csvio.ROWS_PER_BATCH", 1)
+    monkeypatch.setattr("tracker.csvio.importing.ROWS_PER_BATCH", 1)
     rows = [f"PF-1,{DAY},insole,squat,6,3"] * good_rows
     text = trial_file(*rows, f"PF-2,{DAY},insole,squat,6", f"PF-3,{DAY},insole,squat")
     result = run_import(runner, tmp_path, text)
