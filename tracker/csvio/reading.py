@@ -75,8 +75,8 @@ def _check_columns(header: list[str]) -> None:
         messages.append(
             "Unknown columns: "
             + ", ".join(name or "(blank)" for name in unknown)
-            + ". The columns a trial file may have are listed in the README's "
-            "data dictionary."
+            + ". The columns a trial file may have are listed in the data "
+            "dictionary, docs/csv-format.md#data-dictionary."
         )
     if repeated:
         messages.append("Columns named twice: " + ", ".join(repeated) + ".")
