@@ -5,13 +5,22 @@ form before each save, as a browser does), so every save pays for
 validation, the audit row and SQLite's write lock. The baseline, in the same
 run, is the same number of processes each committing plain single-row
 ``INSERT`` transactions through the same engine settings.
+
+The tests use the same writer as a process of its own:
+``python -m bench.writes DATABASE_URL CODE COUNT GO_FILE PASSWORD`` logs in
+as the ``therapist`` user, adds patient CODE, waits for GO_FILE to appear (so
+several writers start together), then saves COUNT trials, printing the
+number of each once it is saved.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import sys
 import time
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import sqlalchemy as sa
 
@@ -49,19 +58,22 @@ def bench_app(url: str):
 Timed = tuple[int, float, float]
 
 
-def _through_the_app(url: str, number: int, count: int, ready) -> Timed:
-    app = bench_app(url)
-    client = app.test_client()
-    client.post(
-        "/auth/login", data={"username": "bench-therapist", "password": PASSWORD}
+def new_patient(url: str, username: str, password: str, code: str):
+    """A test client signed in as ``username``, and the page of new patient ``code``."""
+    client = bench_app(url).test_client()
+    response = client.post(
+        "/auth/login", data={"username": username, "password": password}
     )
-    code = f"BENCH-W-{time.time_ns()}-{number}"
+    assert response.status_code == 302, response.text
     response = client.post("/patients/new", data={"code": code})
-    patient_url = response.headers["Location"]
-    ready.wait()
-    started = time.perf_counter()
-    saved = 0
+    assert response.status_code == 302, response.text
+    return client, response.headers["Location"]
+
+
+def save_trials(client, patient_url: str, count: int) -> Iterator[int]:
+    """Save ``count`` trials through the form; each save's status (302: saved)."""
     for index in range(count):
+        # As a browser does: the form first, so reads and writes interleave.
         client.get(f"{patient_url}/trials/new")
         response = client.post(
             f"{patient_url}/trials/new",
@@ -73,7 +85,15 @@ def _through_the_app(url: str, number: int, count: int, ready) -> Timed:
                 "pain_with": "2",
             },
         )
-        saved += response.status_code == 302
+        yield response.status_code
+
+
+def _through_the_app(url: str, number: int, count: int, ready) -> Timed:
+    code = f"BENCH-W-{time.time_ns()}-{number}"
+    client, patient_url = new_patient(url, "bench-therapist", PASSWORD, code)
+    ready.wait()
+    started = time.perf_counter()
+    saved = sum(status == 302 for status in save_trials(client, patient_url, count))
     return saved, started, time.perf_counter()
 
 
@@ -137,3 +157,18 @@ def measure(url: str, processes: int = 4, count: int = 200) -> dict[str, float]:
     through_app = _race(_through_the_app, url, processes, count)
     plain = _race(_plain_inserts, url, processes, count)
     return {"app_writes_per_s": through_app, "plain_inserts_per_s": plain}
+
+
+def main(url: str, code: str, count: int, go_file: str, password: str) -> None:
+    """One writer for the tests: see the module's docstring."""
+    client, patient_url = new_patient(url, "therapist", password, code)
+    while not Path(go_file).exists():
+        time.sleep(0.01)
+    for number, status in enumerate(save_trials(client, patient_url, count)):
+        if status != 302:
+            sys.exit(f"trial {number} was not saved: {status}")
+        print(number, flush=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5])

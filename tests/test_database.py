@@ -1,6 +1,5 @@
 """Storage: migrations, SQLite's safety settings, concurrent writers, backups."""
 
-import os
 import sqlite3
 import subprocess
 import sys
@@ -15,7 +14,8 @@ from alembic.migration import MigrationContext
 from tracker.extensions import db
 from tracker.models import Patient, Trial
 
-WRITER = Path(__file__).with_name("writer.py")
+#: Where ``python -m bench.writes`` finds the bench package.
+ROOT = Path(__file__).parents[1]
 
 
 def start_writers(database_url, tmp_path, codes_and_counts):
@@ -24,7 +24,8 @@ def start_writers(database_url, tmp_path, codes_and_counts):
         subprocess.Popen(
             [
                 sys.executable,
-                str(WRITER),
+                "-m",
+                "bench.writes",
                 database_url,
                 code,
                 str(count),
@@ -34,9 +35,7 @@ def start_writers(database_url, tmp_path, codes_and_counts):
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
-            # Keep tests/ off the writer's path: tests/analysis would shadow
-            # the analysis package as a namespace package.
-            env=os.environ | {"PYTHONSAFEPATH": "1"},
+            cwd=ROOT,
         )
         for code, count in codes_and_counts
     ]
