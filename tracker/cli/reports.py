@@ -8,7 +8,6 @@ import click
 from flask.cli import with_appcontext
 
 from .. import csvio
-from ..extensions import db
 from ..settings import clinic_settings
 from ..storage import database
 from .options import FILTER_NAMES, existing_user, filter_options, filters_from_options
@@ -71,10 +70,7 @@ def export(kind, out, level, include_voided, username, **filter_values):
             ) as bar,
         ):
             the_export.write_to(stream, lambda count: bar.update(count - bar.pos))
-    db.session.rollback()
-    database.write_intent.set(True)
-    the_export.log(user, via="command line", os_user=getpass.getuser())
-    db.session.commit()
+    the_export.finish(user, via="command line", os_user=getpass.getuser())
     if out is not None:
         click.echo(f"Wrote {the_export.count} rows to {out}.")
 

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from .. import audit
 from ..extensions import db
 from ..models import User
+from ..storage import database
 from .columns import Level
 
 BOM = "\ufeff"
@@ -112,6 +113,17 @@ class Export:
             },
             user=user,
         )
+
+    def finish(self, user: User | None = None, **extra) -> None:
+        """Audit the export once its rows are written (or it stopped), and commit.
+
+        The rows were read without SQLite's write lock: the reading
+        transaction is ended, and the audit row written in one that takes it.
+        """
+        db.session.rollback()
+        database.write_intent.set(True)
+        self.log(user, **extra)
+        db.session.commit()
 
 
 def _stream(query: sa.Select) -> Iterator[sa.Row]:

@@ -21,10 +21,8 @@ from flask import (
 from flask_login import current_user
 
 from .. import audit, csvio
-from ..extensions import db
 from ..reporting.filters import TrialFilterForm
 from ..settings import clinic_settings
-from ..storage import database
 from ..web.access import can, requires
 from .forms import ConfirmForm, ExportOptionsForm, UploadForm
 
@@ -93,11 +91,7 @@ def _streamed(export: csvio.Export) -> Response:
         try:
             yield from export.chunks()
         finally:
-            # The rows were read without SQLite's write lock; take it now.
-            db.session.rollback()
-            database.write_intent.set(True)
-            export.log(via="web")
-            db.session.commit()
+            export.finish(via="web")
 
     response = Response(
         stream_with_context(generate()), mimetype="text/csv; charset=utf-8"
