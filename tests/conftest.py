@@ -10,8 +10,8 @@ from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
-from accounts import PASSWORD
 
+from tests.helpers import PASSWORD
 from tracker import create_app
 from tracker.auth.passwords import hash_password
 from tracker.extensions import db

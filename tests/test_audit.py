@@ -1,10 +1,12 @@
 """The audit trail: complete, in the same transaction, append-only."""
 
 from datetime import date, timedelta
+from functools import partial
 
 import pytest
 import sqlalchemy as sa
 
+from tests import helpers
 from tracker import audit
 from tracker.extensions import db
 from tracker.models import AuditEvent, FollowUp, Trial
@@ -15,16 +17,7 @@ def therapist(auth):
     auth.login("therapist")
 
 
-def trial_form(**overrides) -> dict:
-    return {
-        "trial_date": date.today().isoformat(),
-        "activity": "single_leg_squat",
-        "pain_without": "6",
-        "intervention": "insole",
-        "product": "full-length insole",
-        "pain_with": "3",
-        "notes": "",
-    } | overrides
+trial_form = partial(helpers.trial_form, product="full-length insole")
 
 
 def stored(app, model, record_id) -> dict:

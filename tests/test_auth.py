@@ -4,9 +4,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
-from accounts import PASSWORD
 from argon2 import PasswordHasher
 
+from tests.helpers import PASSWORD
 from tracker.extensions import db
 from tracker.models import AuditEvent, Patient, User
 

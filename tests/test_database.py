@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from accounts import PASSWORD
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
+from tests.helpers import PASSWORD
 from tracker.extensions import db
 from tracker.models import Patient, Trial
 
@@ -91,7 +91,7 @@ def test_sqlite_connections_are_safe_for_clinical_data(app):
 
             assert pragma("journal_mode") == "wal"
             assert pragma("synchronous") == 2  # FULL
-            assert pragma("busy_timeout") == 5000
+            assert pragma("busy_timeout") == 15000  # DATABASE_BUSY_SECONDS
             assert pragma("foreign_keys") == 1
 
 

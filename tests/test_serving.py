@@ -5,9 +5,9 @@ import uuid
 
 import pytest
 import sqlalchemy as sa
-from accounts import PASSWORD
 from flask import request
 
+from tests.helpers import PASSWORD
 from tracker import _ensure_instance_config, create_app
 from tracker.auth.passwords import hash_password
 from tracker.extensions import db

@@ -5,6 +5,7 @@ from datetime import date, timedelta
 import pytest
 import sqlalchemy as sa
 
+from tests.helpers import trial_form
 from tracker.extensions import db
 from tracker.models import FollowUp, Trial
 
@@ -15,19 +16,6 @@ DAY = date.today() - timedelta(weeks=30)
 def therapist(auth):
     """Every test here acts as a logged-in therapist."""
     auth.login("therapist")
-
-
-def trial_form(**overrides) -> dict:
-    return {
-        "trial_date": date.today().isoformat(),
-        "activity": "single_leg_squat",
-        "activity_other": "",
-        "pain_without": "6",
-        "intervention": "insole",
-        "product": "prefabricated full-length insole, medial wedge",
-        "pain_with": "3",
-        "notes": "",
-    } | overrides
 
 
 def follow_up_form(trial_date: date, weeks: int = 12, **overrides) -> dict:

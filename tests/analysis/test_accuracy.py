@@ -3,7 +3,6 @@ from math import sqrt
 
 import pandas as pd
 import pytest
-from builders import from_two_by_two, make_trials
 
 from analysis import (
     RELIEF_CRITERIA,
@@ -12,6 +11,7 @@ from analysis import (
     rule_check_by_criterion,
     two_by_two,
 )
+from tests.analysis.builders import from_two_by_two, make_trials
 
 Z = 1.959963984540054
 

@@ -4,10 +4,10 @@ from math import comb
 import numpy as np
 import pandas as pd
 import pytest
-from builders import make_trials
 from scipy.stats import beta, binomtest
 
 from analysis import against_band, band_columns, proportion, response_rates
+from tests.analysis.builders import make_trials
 
 
 def test_nine_cases_are_too_few_however_clear():

@@ -4,7 +4,6 @@ from datetime import date
 import numpy as np
 import pandas as pd
 import pytest
-from builders import make_trials
 from scipy.stats import binomtest
 
 from analysis import (
@@ -16,6 +15,7 @@ from analysis import (
     response_rates,
     rule_check_by_criterion,
 )
+from tests.analysis.builders import make_trials
 
 
 def test_proportion_has_the_wilson_interval():

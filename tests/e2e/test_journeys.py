@@ -7,9 +7,9 @@ import re
 from datetime import date, timedelta
 
 import sqlalchemy as sa
-from accounts import PASSWORD
 from playwright.sync_api import Page, expect
 
+from tests.helpers import PASSWORD
 from tracker.cli.demo import make_demo_patient
 from tracker.extensions import db
 from tracker.models import FollowUp, Patient, Trial, User

@@ -1,0 +1,1 @@
+"""Tests of the :mod:`analysis` library, with their data builders."""

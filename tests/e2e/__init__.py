@@ -1,0 +1,1 @@
+"""Browser journeys through the running app (Playwright)."""
