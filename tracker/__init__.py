@@ -28,6 +28,8 @@ def create_app(test_config=None):
         # The idle time-out (a clinic setting) usually ends a session first.
         PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
         MAX_CONTENT_LENGTH=16 * 1024 * 1024,
+        # How long a save waits for SQLite's write lock (see docs/deployment.md).
+        DATABASE_BUSY_SECONDS=15,
         **DEFAULTS,
     )
     if test_config is None:
@@ -143,6 +145,9 @@ def register_template_context(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """One blueprint per area of the clinic's work."""
+    from .web.params import RecordIdConverter
+
+    app.url_map.converters["int"] = RecordIdConverter
     from .admin.views import bp as admin
     from .auth.views import bp as auth
     from .dashboard.views import bp as dashboard

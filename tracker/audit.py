@@ -313,7 +313,7 @@ def events_query(filters: Mapping[str, str]) -> sa.Select:
     query = sa.select(AuditEvent)
     if filters["table"]:
         query = query.where(AuditEvent.table_name == filters["table"])
-    if filters["record"].isdigit():
+    if filters["record"].isascii() and filters["record"].isdigit():
         query = query.where(AuditEvent.record_id == int(filters["record"]))
     if filters["user"]:
         query = query.where(AuditEvent.username == filters["user"])

@@ -9,6 +9,7 @@ from ..extensions import db
 from ..models import AuditEvent, ClinicSetting, User
 from ..settings import ClinicSettings, clinic_settings
 from ..web.access import requires
+from ..web.params import audit_filters, paginate
 from .forms import SettingsForm, UserCreateForm, UserUpdateForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -113,7 +114,7 @@ def settings():
 @requires("review")
 def audit_trail():
     """The audit trail, filtered by record, user and date."""
-    filters = {key: request.args.get(key, "").strip() for key in audit.AUDIT_FILTERS}
+    filters = audit_filters()
     query = audit.events_query(filters).order_by(AuditEvent.id.desc())
-    events = db.paginate(query, per_page=100, error_out=False)
+    events = paginate(query, per_page=100)
     return render_template("admin/audit.html", events=events, filters=filters)

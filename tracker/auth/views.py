@@ -50,9 +50,20 @@ def no_users_yet() -> bool:
 
 
 def _safe_next(target: str | None) -> str:
-    """Only ever redirect within this site after a login."""
-    parts = urlsplit(target or "")
-    if target and not parts.scheme and not parts.netloc and target.startswith("/"):
+    """Only ever redirect within this site after a login.
+
+    A path of this site starts with one slash; ``//`` and ``/\\`` name another
+    host to a browser, and a control character could split the header.
+    """
+    target = target or ""
+    parts = urlsplit(target)
+    if (
+        target.startswith("/")
+        and not target.startswith(("//", "/\\"))
+        and not parts.scheme
+        and not parts.netloc
+        and target.isprintable()
+    ):
         return target
     return url_for("index")
 

@@ -20,10 +20,11 @@ from flask import (
 )
 from flask_login import current_user
 
-from .. import audit, csvio
+from .. import csvio
 from ..reporting.filters import TrialFilterForm
 from ..settings import clinic_settings
 from ..web.access import can, requires
+from ..web.params import audit_filters
 from .forms import ConfirmForm, ExportOptionsForm, UploadForm
 
 bp = Blueprint("exports", __name__)
@@ -62,8 +63,7 @@ def follow_ups():
 @requires("administer")
 def audit_trail():
     """The audit trail with the audit page's filters; full level only."""
-    filters = {key: request.args.get(key, "") for key in audit.AUDIT_FILTERS}
-    return _streamed(csvio.audit_export(filters))
+    return _streamed(csvio.audit_export(audit_filters()))
 
 
 def _download(make_export):

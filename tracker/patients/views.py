@@ -8,6 +8,7 @@ from ..extensions import db
 from ..models import Patient
 from ..voiding import void_page
 from ..web.access import requires
+from ..web.params import paginate
 from .forms import PatientForm, PatientUpdateForm
 
 bp = Blueprint("patients", __name__, url_prefix="/patients")
@@ -21,7 +22,7 @@ def index():
     query = sa.select(Patient).where(Patient.voided_at.is_(None)).order_by(Patient.code)
     if search:
         query = query.where(Patient.code.icontains(search, autoescape=True))
-    patients = db.paginate(query, per_page=50, error_out=False)
+    patients = paginate(query, per_page=50)
     return render_template("patients/index.html", patients=patients, search=search)
 
 

@@ -13,6 +13,7 @@ from ..settings import clinic_settings
 from ..storage.sql import days_between
 from ..voiding import void_page
 from ..web.access import requires
+from ..web.params import paginate
 from .forms import FollowUpForm, FollowUpUpdateForm, TrialForm, TrialUpdateForm
 
 bp = Blueprint("trials", __name__)
@@ -27,7 +28,7 @@ def index():
     # Invalid filters match nothing, rather than everything.
     query = form.filters.apply(query) if form.filters else query.where(sa.false())
     query = query.order_by(Trial.trial_date.desc(), Trial.id)
-    trials = db.paginate(query, per_page=50, error_out=False)
+    trials = paginate(query, per_page=50)
     return render_template("trials/index.html", trials=trials, filters=form)
 
 
@@ -138,7 +139,7 @@ def due():
         )
         .order_by(Trial.trial_date, Patient.code, Trial.id)
     )
-    trials = db.paginate(query, per_page=50, error_out=False)
+    trials = paginate(query, per_page=50)
     return render_template("trials/due.html", trials=trials)
 
 
