@@ -4,7 +4,8 @@ SQLAlchemy's documented pysqlite recipe: turn off the driver's own transaction
 handling and emit BEGIN ourselves, so that write transactions can take the
 write lock up front (``BEGIN IMMEDIATE``). A deferred transaction that reads
 first and writes later can fail at once with "database is locked" when another
-worker wrote in between; an immediate one waits up to ``busy_timeout``.
+worker wrote in between; an immediate one waits up to the busy timeout
+(``DATABASE_BUSY_SECONDS``, passed to the driver by :mod:`tracker.web.serving`).
 """
 
 import sqlite3
@@ -20,7 +21,6 @@ SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",
     # FULL: a committed trial survives a power cut, at some cost in speed.
     "PRAGMA synchronous=FULL",
-    "PRAGMA busy_timeout=5000",
     "PRAGMA foreign_keys=ON",
 )
 

@@ -3,9 +3,12 @@
 import traceback
 
 import sqlalchemy as sa
-from flask import Flask, g, render_template, request
+from flask import Flask, current_app, g, render_template, request
 from flask_wtf.csrf import CSRFError
+from markupsafe import escape
 from werkzeug.exceptions import HTTPException
+
+from ..storage import database
 
 TITLES = {
     400: "Bad request",
@@ -13,6 +16,7 @@ TITLES = {
     404: "Page not found",
     405: "Method not allowed",
     413: "File too large",
+    423: "Busy, try again",
     429: "Too many attempts",
     500: "Something went wrong",
     503: "Service unavailable",
@@ -30,6 +34,13 @@ UNREACHABLE = (
     "The database cannot be reached just now. Please try again in a minute; "
     "nothing you saw as saved has been lost."
 )
+BUSY = (
+    "The database is busy just now with other saves or an import, so this "
+    "was not saved. Please try again in a few seconds; nothing you saw as "
+    "saved has been lost."
+)
+#: PostgreSQL's "try again" errors: lock not available, deadlock, serialisation.
+_RETRY_SQLSTATES = {"55P03", "40P01", "40001"}
 
 
 def _discard_transaction() -> None:
@@ -42,12 +53,40 @@ def _discard_transaction() -> None:
         pass  # the session is removed at the end of the request anyway
 
 
+def _page_without_database(code: int, message: str):
+    """The error page with nothing from the database in it.
+
+    The signed-in user is shown as signed out, for this page only, and the
+    settings are the instance config's, without the admins' edits.
+    """
+    from ..extensions import login_manager
+    from ..settings import ClinicSettings
+
+    _discard_transaction()
+    g._login_user = login_manager.anonymous_user()
+    g.clinic_settings = ClinicSettings.from_config(current_app.config)
+    try:
+        return _page(code, message)
+    except sa.exc.SQLAlchemyError:  # a page part that still needs it
+        _discard_transaction()
+        title = escape(TITLES.get(code, "Error"))
+        return f"<!doctype html><h1>{title}</h1><p>{escape(message)}", code
+
+
+def _any_page(code: int, message: str):
+    """The error page; without the database's parts should it be down too."""
+    try:
+        return _page(code, message)
+    except sa.exc.SQLAlchemyError:
+        return _page_without_database(code, message)
+
+
 def register(app: Flask) -> None:
     """Route every HTTP error and every unexpected exception to an error page."""
 
     @app.errorhandler(CSRFError)
     def csrf_error(error):
-        return _page(
+        return _any_page(
             400,
             "The form had expired or did not come from this site, so nothing was "
             "saved. Go back, reload the page and try again.",
@@ -55,10 +94,20 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error):
-        return _page(error.code or 500, error.description)
+        return _any_page(error.code or 500, error.description)
 
     @app.errorhandler(sa.exc.DBAPIError)
     def database_error(error):
+        if database_busy(error):
+            app.logger.warning(
+                "Database busy: %s in %s %s",
+                type(error.orig).__name__,
+                request.method,
+                request.endpoint,
+            )
+            _discard_transaction()
+            database.write_intent.set(False)  # the page itself only reads
+            return (*_any_page(423, BUSY), {"Retry-After": "5"})
         if not database_unreachable(error):
             return server_error(error)
         # Like any error message, the driver's may quote values: log the type.
@@ -68,23 +117,7 @@ def register(app: Flask) -> None:
             request.method,
             request.endpoint,
         )
-        _discard_transaction()
-        # Nothing on this page may need the database: not the signed-in user
-        # (shown as signed out, for this page only) nor the admins' settings.
-        from ..extensions import login_manager
-        from ..settings import ClinicSettings
-
-        g._login_user = login_manager.anonymous_user()
-        g.clinic_settings = ClinicSettings.from_config(app.config)
-        try:
-            response, code = _page(503, UNREACHABLE)
-        except sa.exc.SQLAlchemyError:  # a page part that still needs it
-            _discard_transaction()
-            response, code = (
-                f"<!doctype html><h1>Service unavailable</h1><p>{UNREACHABLE}",
-                503,
-            )
-        return response, code, {"Retry-After": "60"}
+        return (*_page_without_database(503, UNREACHABLE), {"Retry-After": "60"})
 
     @app.errorhandler(Exception)
     def server_error(error):
@@ -96,10 +129,20 @@ def register(app: Flask) -> None:
             request.endpoint,
             "".join(traceback.format_tb(error.__traceback__)),
         )
-        from ..extensions import db
+        _discard_transaction()
+        return _any_page(500, "The error has been logged and nothing was half-saved.")
 
-        db.session.rollback()
-        return _page(500, "The error has been logged and nothing was half-saved.")
+
+def database_busy(error: sa.exc.DBAPIError) -> bool:
+    """Whether the database is up but another writer held it too long.
+
+    SQLite says "database is locked" once its busy timeout has passed;
+    PostgreSQL has its lock, deadlock and serialisation errors. Trying again
+    soon is the remedy, so these get their own page, not the outage page.
+    """
+    if getattr(error.orig, "sqlite_errorname", "").startswith("SQLITE_BUSY"):
+        return True
+    return getattr(error.orig, "sqlstate", None) in _RETRY_SQLSTATES
 
 
 def database_unreachable(error: sa.exc.DBAPIError) -> bool:

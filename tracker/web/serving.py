@@ -23,11 +23,18 @@ def configure(app: Flask) -> None:
         # Trust one proxy's X-Forwarded-For, -Proto and -Host headers.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
 
-    if str(app.config["SQLALCHEMY_DATABASE_URI"]).startswith("postgresql"):
+    uri = str(app.config["SQLALCHEMY_DATABASE_URI"])
+    if uri.startswith("postgresql"):
         # Fail fast when the server is down rather than hang a worker.
-        options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
-        options["connect_args"] = {
-            "connect_timeout": CONNECT_TIMEOUT,
-            **options.get("connect_args", {}),
-        }
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+        _connect_args(app, connect_timeout=CONNECT_TIMEOUT)
+    elif uri.startswith("sqlite"):
+        # A save waits this long for another writer (an import, say) before
+        # the user is asked to try again.
+        _connect_args(app, timeout=app.config["DATABASE_BUSY_SECONDS"])
+
+
+def _connect_args(app: Flask, **defaults) -> None:
+    """Give the database driver these arguments unless the config gives its own."""
+    options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
+    options["connect_args"] = defaults | options.get("connect_args", {})
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
