@@ -65,6 +65,20 @@ class ClinicalRecord:
         """Whether the record was voided (hidden from lists, rates and exports)."""
         return self.voided_at is not None
 
+    @property
+    def closed_by(self) -> ClinicalRecord | None:
+        """The voided record that closes this one to changes, or None.
+
+        A record closes with itself, its trial or its patient: nothing is
+        added to or edited in what was voided.
+        """
+        record = self
+        while record is not None:
+            if record.voided:
+                return record
+            record = getattr(record, "trial", None) or getattr(record, "patient", None)
+        return None
+
 
 class User(UserMixin, db.Model):
     """A clinic account. Deactivated, never deleted: its records keep its name."""

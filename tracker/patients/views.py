@@ -6,7 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from .. import audit
 from ..extensions import db
 from ..models import Patient
-from ..voiding import void_page
+from ..voiding import refuse_if_closed, void_page
 from ..web.access import requires
 from ..web.params import paginate
 from .forms import PatientForm, PatientUpdateForm
@@ -59,6 +59,7 @@ def detail(patient_id: int):
 def update(patient_id: int):
     """Correct a patient's details, saying why."""
     patient = db.get_or_404(Patient, patient_id)
+    refuse_if_closed(patient)
     form = PatientUpdateForm(patient=patient)
     if form.validate_on_submit():
         form.fill(patient)

@@ -11,7 +11,7 @@ from ..models import FollowUp, Patient, Trial
 from ..reporting.filters import TrialFilterForm
 from ..settings import clinic_settings
 from ..storage.sql import days_between
-from ..voiding import void_page
+from ..voiding import refuse_if_closed, void_page
 from ..web.access import requires
 from ..web.params import paginate
 from .forms import FollowUpForm, FollowUpUpdateForm, TrialForm, TrialUpdateForm
@@ -37,6 +37,7 @@ def index():
 def create(patient_id: int):
     """Record a trial for a patient."""
     patient = db.get_or_404(Patient, patient_id)
+    refuse_if_closed(patient)
     form = TrialForm()
     if form.validate_on_submit():
         trial = Trial(patient=patient)
@@ -62,6 +63,7 @@ def detail(trial_id: int):
 def update(trial_id: int):
     """Correct a saved trial."""
     trial = db.get_or_404(Trial, trial_id)
+    refuse_if_closed(trial)
     form = TrialUpdateForm(obj=trial)
     if form.validate_on_submit():
         form.fill(trial)
@@ -79,6 +81,7 @@ def update(trial_id: int):
 def create_follow_up(trial_id: int):
     """Record how the patient is doing some weeks after the trial."""
     trial = db.get_or_404(Trial, trial_id)
+    refuse_if_closed(trial)
     form = FollowUpForm(trial=trial)
     if form.validate_on_submit():
         follow_up = FollowUp(trial=trial)
@@ -97,6 +100,7 @@ def create_follow_up(trial_id: int):
 def update_follow_up(follow_up_id: int):
     """Correct a saved follow-up."""
     follow_up = db.get_or_404(FollowUp, follow_up_id)
+    refuse_if_closed(follow_up)
     form = FollowUpUpdateForm(trial=follow_up.trial, follow_up=follow_up)
     if form.validate_on_submit():
         form.fill(follow_up)

@@ -15,6 +15,7 @@ TITLES = {
     403: "Not allowed",
     404: "Page not found",
     405: "Method not allowed",
+    409: "Cannot be changed",
     413: "File too large",
     423: "Busy, try again",
     429: "Too many attempts",
