@@ -49,6 +49,9 @@ def create_app(test_config=None):
     else:
         app.config.from_mapping(test_config)
     serving.configure(app)  # HTTPS switch, cookie flags, database timeout
+    database.create_private_sqlite_file(
+        app.config["SQLALCHEMY_DATABASE_URI"], app.instance_path
+    )
     ClinicSettings.from_config(app.config)  # refuse to start on a bad setting
 
     app.jinja_env.add_extension("jinja2.ext.do")

@@ -8,10 +8,11 @@ worker wrote in between; an immediate one waits up to the busy timeout
 (``DATABASE_BUSY_SECONDS``, passed to the driver by :mod:`tracker.web.serving`).
 """
 
+import os
 import sqlite3
 from contextvars import ContextVar
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, make_url
 
 #: Whether transactions begun in this context will write. Requests that only
 #: read (GET) set it to False so readers never queue behind writers.
@@ -22,6 +23,10 @@ SQLITE_PRAGMAS = (
     # FULL: a committed trial survives a power cut, at some cost in speed.
     "PRAGMA synchronous=FULL",
     "PRAGMA foreign_keys=ON",
+    # REPLACE then fires the DELETE triggers of the row it would replace, so
+    # the guards on the audit and clinical tables refuse it (no trigger of
+    # the app's changes its own table, so nothing recurses).
+    "PRAGMA recursive_triggers=ON",
 )
 
 
@@ -43,3 +48,21 @@ def _begin_sqlite(connection):
     connection.exec_driver_sql(
         "BEGIN IMMEDIATE" if write_intent.get() else "BEGIN DEFERRED"
     )
+
+
+def create_private_sqlite_file(uri: str, instance_path: str) -> None:
+    """Create a new SQLite database file readable by its owner only.
+
+    SQLite gives its journal and WAL files the database file's permissions,
+    so the clinical data is private from the first write. An existing file,
+    another database or a missing directory is left to the connection. A
+    relative path is in the instance folder, as Flask-SQLAlchemy reads it.
+    """
+    url = make_url(uri)
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return
+    path = os.path.join(instance_path, url.database)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except (FileExistsError, FileNotFoundError):
+        pass
