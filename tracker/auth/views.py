@@ -84,24 +84,25 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         username, address = form.username.data.strip(), request.remote_addr or "-"
-        refused = throttle.is_refused(username, address)
-        user = db.session.scalar(
-            sa.select(User).where(User.username == username, User.active)
-        )
-        password_hash = user.password_hash if user else None
-        if refused:
+        # Counted (as a failure) and committed before the check, in one step.
+        attempt = throttle.start_attempt(username, address)
+        if attempt is None:
             return render_template(
                 "auth/login.html",
                 form=form,
                 refused="Too many failed logins. Wait 15 minutes and try again.",
             ), 429
+        user = db.session.scalar(
+            sa.select(User).where(User.username == username, User.active)
+        )
+        password_hash = user.password_hash if user else None
         succeeded = check_outside_transaction(password_hash, form.password.data)
-        throttle.record_attempt(username, address, succeeded)
         if not succeeded:
             audit.log_event("login_failed", {"username": username, "address": address})
             db.session.commit()
             form.password.errors.append("Wrong user name or password.")
             return render_template("auth/login.html", form=form), 200
+        throttle.mark_succeeded(attempt)
         if needs_rehash(user.password_hash):
             user.password_hash = hash_password(form.password.data)
         audit.log_event("login", {"address": address}, user=user)
