@@ -41,6 +41,12 @@ def database_url(tmp_path):
 
 
 @pytest.fixture
+def owner_database_url(database_url):
+    """The test's database as the owner of its tables, who runs the migrations."""
+    return database_url
+
+
+@pytest.fixture
 def app(database_url):
     """The app on a freshly migrated database."""
     app = create_app(

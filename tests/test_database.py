@@ -93,6 +93,7 @@ def test_sqlite_connections_are_safe_for_clinical_data(app):
             assert pragma("synchronous") == 2  # FULL
             assert pragma("busy_timeout") == 15000  # DATABASE_BUSY_SECONDS
             assert pragma("foreign_keys") == 1
+            assert pragma("recursive_triggers") == 1  # REPLACE fires guards
 
 
 def test_two_processes_writing_at_once_lose_nothing(app, users, database_url, tmp_path):
