@@ -9,7 +9,10 @@ from wtforms.validators import InputRequired, Length, ValidationError
 from ..labels import ACTIVITIES, INTERVENTIONS, RATING_LABELS
 from ..models import NOTES_MAX, PRODUCT_MAX, FollowUp, Trial
 from ..web.forms import (
+    REASON_LETTERS,
     choice_field,
+    clean_text,
+    letters,
     not_in_future,
     options_from,
     pain_score_field,
@@ -39,6 +42,7 @@ class TrialForm(FlaskForm):
     activity_other = StringField(
         "Other activity",
         validators=[Length(max=PRODUCT_MAX)],
+        filters=[clean_text],
         description="Describe the activity when it is not in the list.",
     )
     pain_without = pain_score_field("Pain without the aid")
@@ -52,14 +56,15 @@ class TrialForm(FlaskForm):
     product = StringField(
         "Product / description",
         validators=[Length(max=PRODUCT_MAX)],
+        filters=[clean_text],
         description='e.g. "prefabricated full-length insole, medial wedge"',
     )
     pain_with = pain_score_field("Pain with the aid")
     notes = TextAreaField("Notes", validators=[Length(max=NOTES_MAX)])
 
     def validate_activity_other(self, field):
-        """'Other' says nothing on its own: it needs a description."""
-        if self.activity.data == "other" and not (field.data or "").strip():
+        """'Other' says nothing on its own: it needs a description in words."""
+        if self.activity.data == "other" and letters(field.data) < REASON_LETTERS:
             raise ValidationError("Describe the activity when you choose Other.")
 
     def fill(self, trial: Trial) -> None:
