@@ -92,7 +92,11 @@ def test_the_password_is_checked_outside_any_transaction(auth, monkeypatch):
             "/admin/users/new",
             {"username": "bea", "role": "reviewer", "password": PASSWORD},
         ),
-        ("admin", "/admin/users/1", {"role": "reviewer", "password": PASSWORD}),
+        (
+            "admin",
+            "/admin/users/1",
+            {"role": "reviewer", "password": "a reset long password"},
+        ),
     ],
 )
 def test_passwords_are_hashed_and_checked_outside_any_transaction(

@@ -14,12 +14,15 @@ from wtforms.validators import (
 from analysis.rule import BENEFIT_DEFINITIONS
 
 from ..auth.forms import (
+    PASSWORD_HELP,
     PASSWORD_MIN,
+    NewPassword,
     NewUsernameMixin,
     new_password_fields,
     username_field,
 )
 from ..labels import RATING_LABELS, RELIEF_CRITERION_LABELS, ROLES
+from ..models import User
 from ..web.forms import choice_field
 
 
@@ -48,14 +51,25 @@ class UserUpdateForm(FlaskForm):
     password = PasswordField(
         "New password (leave empty to keep)",
         validators=[
-            Optional(),
+            # Spaces are a password (a weak one), not an empty field.
+            Optional(strip_whitespace=False),
             Length(PASSWORD_MIN, 200, f"Use at least {PASSWORD_MIN} characters."),
+            NewPassword(),
         ],
+        description=PASSWORD_HELP,
     )
     confirm = PasswordField(
         "Repeat the new password",
         validators=[EqualTo("password", "The two passwords differ.")],
     )
+
+    def __init__(self, *args, account: User, **kwargs):
+        super().__init__(*args, obj=account, **kwargs)
+        #: The user being changed.
+        self.account = account
+
+    def account_username(self) -> str:
+        return self.account.username
 
 
 class SettingsForm(FlaskForm):

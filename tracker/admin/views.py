@@ -4,7 +4,8 @@ import sqlalchemy as sa
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 
 from .. import audit
-from ..auth.passwords import hash_outside_transaction
+from ..auth import password_rules
+from ..auth.passwords import check_outside_transaction, hash_outside_transaction
 from ..extensions import db
 from ..models import AuditEvent, ClinicSetting, User
 from ..settings import ClinicSettings, clinic_settings
@@ -48,8 +49,8 @@ def create_user():
 def update_user(user_id: int):
     """Change a user's role, deactivate them or reset their password."""
     user = db.get_or_404(User, user_id)
-    form = UserUpdateForm(obj=user)
-    if form.validate_on_submit():
+    form = UserUpdateForm(account=user)
+    if form.validate_on_submit() and not _keeps_the_password(form, user):
         # Before any change: hashing ends the transaction.
         new_hash = form.password.data and hash_outside_transaction(form.password.data)
         changes = {
@@ -69,6 +70,18 @@ def update_user(user_id: int):
         flash(f"User {user.username} updated.", "success")
         return redirect(url_for("admin.users"))
     return render_template("admin/user_form.html", form=form, user=user)
+
+
+def _keeps_the_password(form: UserUpdateForm, user: User) -> bool:
+    """Whether the reset password is the user's current one (said beside it).
+
+    Checked before any change: checking ends the transaction.
+    """
+    new = form.password.data
+    if new and check_outside_transaction(user.password_hash, new):
+        form.password.errors.append(password_rules.IS_CURRENT)
+        return True
+    return False
 
 
 @bp.route("/settings", methods=["GET", "POST"])

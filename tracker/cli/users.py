@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from flask.cli import with_appcontext
 
 from .. import audit
+from ..auth import password_rules
 from ..auth.forms import PASSWORD_MIN
 from ..auth.passwords import hash_password
 from ..extensions import db
@@ -27,6 +28,9 @@ def create_user(username: str, role: str):
     )
     if len(password) < PASSWORD_MIN:
         raise click.ClickException(f"Use at least {PASSWORD_MIN} characters.")
+    problem = password_rules.problem(password, username=username)
+    if problem:
+        raise click.ClickException(problem)
     user = User(username=username, role=role, password_hash=hash_password(password))
     db.session.add(user)
     db.session.flush()
