@@ -202,6 +202,7 @@ def test_admin_changes_settings_and_the_change_is_audited(app, auth, client, rec
         "band_low": "25",
         "band_high": "50",
         "session_idle_minutes": "30",
+        "session_absolute_hours": "12",
     }
     response = client.post("/admin/settings", data=data, follow_redirects=True)
     assert "Settings saved." in response.text

@@ -129,6 +129,7 @@ def test_a_settings_change_is_seen_at_once(client, auth, clinic, computed):
         "band_low": "25",
         "band_high": "50",
         "session_idle_minutes": "30",
+        "session_absolute_hours": "12",
     }
     response = client.post("/admin/settings", data=settings)
     assert response.status_code == 302

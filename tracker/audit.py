@@ -36,6 +36,10 @@ AUDIT_FILTERS = ("table", "record", "user", "since", "until")
 
 _command_user: ContextVar[User | None] = ContextVar("command_user", default=None)
 
+#: The name a failed login's row gives when the typed one names no account:
+#: people type their password into the name field, and reviewers read the trail.
+UNKNOWN_USER = "(unknown user)"
+
 
 class ReasonRequired(ValueError):
     """A saved record was changed without saying why."""

@@ -17,7 +17,10 @@ DEFAULTS = {
     "FOLLOW_UP_DUE_WEEKS": 12,
     "REFERENCE_BAND": (0.25, 0.50),
     "SESSION_IDLE_MINUTES": 30,
+    "SESSION_ABSOLUTE_HOURS": 12,
 }
+#: The longest absolute session lifetime an admin may choose: a week.
+MAX_SESSION_HOURS = 7 * 24
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,8 @@ class ClinicSettings:
     band_low: float = 0.25
     band_high: float = 0.50
     session_idle_minutes: int = 30
+    #: However busy, a session ends this long after its login.
+    session_absolute_hours: int = 12
 
     def __post_init__(self):
         if self.relief_criterion not in CLINIC_RELIEF_CRITERIA:
@@ -49,6 +54,10 @@ class ClinicSettings:
             )
         if not 1 <= self.session_idle_minutes <= 24 * 60:
             raise ValueError("SESSION_IDLE_MINUTES must be between 1 and 1440")
+        if not 1 <= self.session_absolute_hours <= MAX_SESSION_HOURS:
+            raise ValueError(
+                f"SESSION_ABSOLUTE_HOURS must be between 1 and {MAX_SESSION_HOURS}"
+            )
 
     @classmethod
     def from_config(cls, config) -> ClinicSettings:
@@ -62,6 +71,7 @@ class ClinicSettings:
             band_low=float(low),
             band_high=float(high),
             session_idle_minutes=int(config["SESSION_IDLE_MINUTES"]),
+            session_absolute_hours=int(config["SESSION_ABSOLUTE_HOURS"]),
         )
 
     def as_config(self) -> dict:
@@ -73,6 +83,7 @@ class ClinicSettings:
             "FOLLOW_UP_DUE_WEEKS": self.follow_up_due_weeks,
             "REFERENCE_BAND": [self.band_low, self.band_high],
             "SESSION_IDLE_MINUTES": self.session_idle_minutes,
+            "SESSION_ABSOLUTE_HOURS": self.session_absolute_hours,
         }
 
 

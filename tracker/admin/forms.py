@@ -23,6 +23,7 @@ from ..auth.forms import (
 )
 from ..labels import RATING_LABELS, RELIEF_CRITERION_LABELS, ROLES
 from ..models import User
+from ..settings import MAX_SESSION_HOURS
 from ..web.forms import choice_field
 
 
@@ -124,6 +125,15 @@ class SettingsForm(FlaskForm):
         validators=[
             InputRequired("Enter a whole number of minutes."),
             NumberRange(1, 1440, "Between 1 and 1440 minutes."),
+        ],
+    )
+    session_absolute_hours = IntegerField(
+        "Log users out this many hours after they log in, however active",
+        validators=[
+            InputRequired("Enter a whole number of hours."),
+            NumberRange(
+                1, MAX_SESSION_HOURS, f"Between 1 and {MAX_SESSION_HOURS} hours."
+            ),
         ],
     )
 

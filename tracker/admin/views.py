@@ -53,6 +53,8 @@ def update_user(user_id: int):
     if form.validate_on_submit() and not _keeps_the_password(form, user):
         # Before any change: hashing ends the transaction.
         new_hash = form.password.data and hash_outside_transaction(form.password.data)
+        if _leaves_no_active_admin(form, user):
+            return render_template("admin/user_form.html", form=form, user=user)
         changes = {
             key: [getattr(user, key), getattr(form, key).data]
             for key in ("role", "active")
@@ -70,6 +72,34 @@ def update_user(user_id: int):
         flash(f"User {user.username} updated.", "success")
         return redirect(url_for("admin.users"))
     return render_template("admin/user_form.html", form=form, user=user)
+
+
+def _leaves_no_active_admin(form: UserUpdateForm, user: User) -> bool:
+    """Whether the change demotes or deactivates the last active administrator.
+
+    Said beside the field. Checked in the transaction that saves the change,
+    with every active administrator's row locked (SQLite's write transaction
+    holds the whole database), so two administrators demoting each other at
+    once cannot both succeed.
+    """
+    if not (user.role == "admin" and user.active):
+        return False
+    if form.role.data == "admin" and form.active.data:
+        return False
+    admins = db.session.scalars(
+        sa.select(User.id)
+        .where(User.role == "admin", User.active)
+        .order_by(User.id)
+        .with_for_update()
+    ).all()
+    if set(admins) - {user.id}:
+        return False
+    field = form.role if form.role.data != "admin" else form.active
+    field.errors.append(
+        f"{user.username} is the last active administrator: "
+        "make another user an active administrator first."
+    )
+    return True
 
 
 def _keeps_the_password(form: UserUpdateForm, user: User) -> bool:
@@ -107,6 +137,7 @@ def settings():
             band_low=float(form.band_low.data) / 100,
             band_high=float(form.band_high.data) / 100,
             session_idle_minutes=form.session_idle_minutes.data,
+            session_absolute_hours=form.session_absolute_hours.data,
         )
         old, new = current.as_config(), chosen.as_config()
         changes = {

@@ -1,5 +1,7 @@
 """Login, first-admin and password forms."""
 
+import re
+
 import sqlalchemy as sa
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -11,6 +13,9 @@ from ..models import USERNAME_MAX, User
 from . import password_rules
 
 PASSWORD_MIN = 12
+#: A whole user name: ``\Z``, since ``$`` also matches before a final line break.
+USERNAME_PATTERN = re.compile(r"\A[A-Za-z0-9._-]+\Z")
+USERNAME_CHARACTERS = "Use letters, digits, dots, dashes or underscores only."
 PASSWORD_HELP = (
     f"At least {PASSWORD_MIN} characters; a few unrelated words work well. "
     "Common or breached passwords, and ones containing the user name, are refused."
@@ -26,6 +31,11 @@ class LoginForm(FlaskForm):
     password = PasswordField(
         "Password", validators=[InputRequired("Enter your password.")]
     )
+
+    def validate_username(self, field):
+        """No account's name holds NUL, which PostgreSQL's text cannot hold."""
+        if "\x00" in field.data:
+            raise ValidationError("Wrong user name or password.")
 
 
 class NewPassword:
@@ -77,12 +87,18 @@ def username_field():
         validators=[
             InputRequired("Choose a user name."),
             Length(max=USERNAME_MAX, message=f"At most {USERNAME_MAX} characters."),
-            Regexp(
-                r"^[A-Za-z0-9._-]+$",
-                message="Use letters, digits, dots, dashes or underscores only.",
-            ),
+            Regexp(USERNAME_PATTERN, message=USERNAME_CHARACTERS),
         ],
     )
+
+
+def username_problem(username: str) -> str | None:
+    """Why ``username`` may not name an account, or None (for commands)."""
+    if not USERNAME_PATTERN.match(username):
+        return f"Not a valid user name. {USERNAME_CHARACTERS}"
+    if len(username) > USERNAME_MAX:
+        return f"A user name has at most {USERNAME_MAX} characters."
+    return None
 
 
 class NewUsernameMixin:
@@ -93,6 +109,8 @@ class NewUsernameMixin:
         return self.username.data
 
     def validate_username(self, field):
+        if field.errors:
+            return  # not a valid name (and a NUL would fail the query)
         taken = db.session.scalar(sa.select(User.id).where(User.username == field.data))
         if taken is not None:
             raise ValidationError("That user name is taken.")

@@ -72,7 +72,9 @@ def _start_session(user: User) -> None:
     session.clear()
     login_user(user)
     session.permanent = True
-    session["last_seen"] = datetime.now(UTC).timestamp()
+    now = datetime.now(UTC).timestamp()
+    # The absolute lifetime counts from here; the idle time-out from the last.
+    session["logged_in_at"] = session["last_seen"] = now
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -92,13 +94,13 @@ def login():
                 form=form,
                 refused="Too many failed logins. Wait 15 minutes and try again.",
             ), 429
-        user = db.session.scalar(
-            sa.select(User).where(User.username == username, User.active)
-        )
-        password_hash = user.password_hash if user else None
+        user = db.session.scalar(sa.select(User).where(User.username == username))
+        password_hash = user.password_hash if user and user.active else None
+        # Read before the check's rollback expires the user.
+        named = user.username if user else audit.UNKNOWN_USER
         succeeded = check_outside_transaction(password_hash, form.password.data)
         if not succeeded:
-            audit.log_event("login_failed", {"username": username, "address": address})
+            audit.log_event("login_failed", {"username": named, "address": address})
             db.session.commit()
             form.password.errors.append("Wrong user name or password.")
             return render_template("auth/login.html", form=form), 200

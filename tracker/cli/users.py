@@ -8,7 +8,7 @@ from flask.cli import with_appcontext
 
 from .. import audit
 from ..auth import password_rules
-from ..auth.forms import PASSWORD_MIN
+from ..auth.forms import PASSWORD_MIN, username_problem
 from ..auth.passwords import hash_password
 from ..extensions import db
 from ..labels import ROLES
@@ -21,6 +21,9 @@ from ..models import User
 @click.option("--role", required=True, type=click.Choice(list(ROLES)))
 def create_user(username: str, role: str):
     """Create an account; the password is read from a prompt or standard input."""
+    problem = username_problem(username)
+    if problem:
+        raise click.ClickException(problem)
     if db.session.scalar(sa.select(User.id).where(User.username == username)):
         raise click.ClickException(f"A user named {username!r} exists already.")
     password = click.prompt(

@@ -50,7 +50,7 @@ def can(permission: str) -> bool:
 
 
 def register(app: Flask) -> None:
-    """Guard every request: login, idle time-out, then the view's permission."""
+    """Guard every request: login, session age and idle time, then permission."""
 
     @app.before_request
     def check_access():
@@ -61,17 +61,41 @@ def register(app: Flask) -> None:
             return None
         if not current_user.is_authenticated:
             return login_manager.unauthorized()
+        too_old = _logged_in_too_long()
+        if too_old:
+            return _logged_out(too_old)
         if _idle_too_long():
-            logout_user()
-            session.clear()
-            flash("You were logged out after a period without activity.", "info")
-            return redirect(url_for("auth.login", next=request.full_path))
+            return _logged_out("You were logged out after a period without activity.")
         permission = getattr(view, "required_permission", None)
         if permission is None or not can(permission):
             abort(403, "Your role does not allow this page.")
         return None
 
     app.jinja_env.globals["can"] = can
+
+
+def _logged_out(message: str):
+    """End the session and send the user to log in, with ``message``."""
+    logout_user()
+    session.clear()
+    flash(message, "info")
+    return redirect(url_for("auth.login", next=request.full_path))
+
+
+def _logged_in_too_long() -> str | None:
+    """Why the session is past its absolute lifetime, however active; else None.
+
+    A session without a login time began before the time was recorded.
+    """
+    from ..settings import clinic_settings
+
+    hours = clinic_settings().session_absolute_hours
+    logged_in_at = session.get("logged_in_at")
+    if isinstance(logged_in_at, int | float) and (
+        datetime.now(UTC).timestamp() - logged_in_at <= hours * 3600
+    ):
+        return None
+    return f"Your session reached its {hours}-hour limit. Please log in again."
 
 
 def _idle_too_long() -> bool:
