@@ -1,16 +1,19 @@
 """Fixtures: a fresh app and database for every test, on SQLite or PostgreSQL.
 
 Set TEST_DATABASE_URL (e.g. postgresql+psycopg://postgres@127.0.0.1/tracker_test)
-to run the suite on PostgreSQL; each test then gets a schema of its own.
+to run the suite on PostgreSQL; each test then gets a schema of its own,
+migrated by that URL's user, the owner of the tables, while the app connects
+as a role of its own that cannot delete or truncate (TEST_APP_DATABASE_URL;
+see tests/databases.py).
 """
 
 import os
-import uuid
 from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
 
+from tests import databases
 from tests.helpers import PASSWORD
 from tracker import create_app
 from tracker.auth.passwords import hash_password
@@ -22,28 +25,34 @@ TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 
 
 @pytest.fixture
-def database_url(tmp_path):
-    """A new, empty database for one test."""
+def database_url(tmp_path, request):
+    """A new, empty database for one test.
+
+    On PostgreSQL a new schema, already migrated by the owner of its tables,
+    and the URL is the app's role's (see tests/databases.py).
+    """
     if not TEST_DATABASE_URL:
         yield f"sqlite:///{tmp_path / 'tracker.sqlite'}"
         return
-    schema = f"test_{uuid.uuid4().hex[:16]}"
-    admin = sa.create_engine(TEST_DATABASE_URL)
-    with admin.begin() as connection:
-        connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-    url = sa.make_url(TEST_DATABASE_URL).update_query_dict(
-        {"options": f"-csearch_path={schema}"}
-    )
-    yield url.render_as_string(hide_password=False)
-    with admin.begin() as connection:
-        connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
-    admin.dispose()
+    yield request.getfixturevalue("postgresql_schema").app_url
 
 
 @pytest.fixture
-def owner_database_url(database_url):
-    """The test's database as the owner of its tables, who runs the migrations."""
-    return database_url
+def postgresql_schema():
+    """The test's PostgreSQL schema: the app's role's URL and the owner's."""
+    with databases.postgresql_schema() as schema:
+        yield schema
+
+
+@pytest.fixture
+def owner_database_url(database_url, request):
+    """The test's database as the owner of its tables, who runs the migrations.
+
+    On SQLite the same file: a database that is one file has one user.
+    """
+    if not TEST_DATABASE_URL:
+        return database_url
+    return request.getfixturevalue("postgresql_schema").owner_url
 
 
 @pytest.fixture

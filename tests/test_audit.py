@@ -115,13 +115,18 @@ def test_a_failed_audit_write_leaves_neither_change_nor_row(
         "DELETE FROM patient",
     ],
 )
-def test_the_database_refuses_to_rewrite_history(app, records, statement):
+def test_the_database_refuses_to_rewrite_history(
+    owner_database_url, records, statement
+):
+    """The triggers refuse even the tables' owner; the app's own PostgreSQL
+    role may not even try (tests/test_app_role.py, tests/test_guards.py)."""
     records.follow_up(records.trial())
     before = records.count(AuditEvent)
-    with app.app_context():
-        with pytest.raises(sa.exc.DatabaseError, match="append-only"):
-            with db.engine.begin() as connection:
-                connection.exec_driver_sql(statement)
+    owner = sa.create_engine(owner_database_url)
+    with pytest.raises(sa.exc.DatabaseError, match="append-only"):
+        with owner.begin() as connection:
+            connection.exec_driver_sql(statement)
+    owner.dispose()
     assert records.count(AuditEvent) == before
     assert before >= 3
     assert records.count(Trial) == 1

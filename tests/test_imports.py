@@ -3,12 +3,13 @@
 import csv
 import io
 import os
-import uuid
+from contextlib import ExitStack
 from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
 
+from tests import databases
 from tracker import audit, create_app
 from tracker.csvio import (
     CLINICAL_COLUMNS,
@@ -65,35 +66,31 @@ def assert_nothing_written(records):
 
 @pytest.fixture
 def empty_app(tmp_path):
-    """A second app on its own empty database, to import an export into."""
-    url = os.environ.get("TEST_DATABASE_URL")
-    admin, schema = None, None
-    if url:
-        schema = f"test_{uuid.uuid4().hex[:16]}"
-        admin = sa.create_engine(url)
-        with admin.begin() as connection:
-            connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-        database_url = (
-            sa.make_url(url)
-            .update_query_dict({"options": f"-csearch_path={schema}"})
-            .render_as_string(hide_password=False)
+    """A second app on its own empty database, to import an export into.
+
+    On PostgreSQL a schema migrated by the owner, the app as its own role.
+    """
+    with ExitStack() as stack:
+        if os.environ.get("TEST_DATABASE_URL"):
+            database_url = stack.enter_context(databases.postgresql_schema()).app_url
+        else:
+            database_url = f"sqlite:///{tmp_path / 'empty.sqlite'}"
+        other = create_app(
+            {
+                "TESTING": True,
+                "SECRET_KEY": "test",
+                "SQLALCHEMY_DATABASE_URI": database_url,
+            }
         )
-    else:
-        database_url = f"sqlite:///{tmp_path / 'empty.sqlite'}"
-    other = create_app(
-        {"TESTING": True, "SECRET_KEY": "test", "SQLALCHEMY_DATABASE_URI": database_url}
-    )
-    with other.app_context():
-        upgrade_database()
-        db.session.add(User(username="therapist", role="therapist", password_hash="x"))
-        db.session.commit()
-    yield other
-    with other.app_context():
-        db.engine.dispose()
-    if admin is not None:
-        with admin.begin() as connection:
-            connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
-        admin.dispose()
+        with other.app_context():
+            upgrade_database()
+            db.session.add(
+                User(username="therapist", role="therapist", password_hash="x")
+            )
+            db.session.commit()
+        yield other
+        with other.app_context():
+            db.engine.dispose()
 
 
 def clinical_columns(text: str) -> list[str]:
