@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections import namedtuple
 from itertools import groupby
+from operator import attrgetter
 
 import sqlalchemy as sa
 
@@ -38,6 +40,42 @@ def _patient_numbers(filters: TrialFilters) -> sa.Subquery:
     ).subquery()
 
 
+def _follow_up_columns(level: Level) -> dict[str, sa.ColumnElement]:
+    """The follow-ups export's columns, by the names its rows are read with."""
+    return {
+        "followup_id": FollowUp.id,
+        "followup_date": FollowUp.follow_up_date,
+        "followup_pain": FollowUp.pain,
+        "still_using": FollowUp.still_using,
+        "followup_rating": FollowUp.global_rating,
+        "followup_voided": FollowUp.voided_at.is_not(None),
+        "trial_id": Trial.id,
+        "patient_id": Trial.patient_id,
+        "patient_code": Patient.code,
+        "trial_date": Trial.trial_date,
+        "intervention": Trial.intervention,
+        "activity": Trial.activity,
+        "recorded_by": User.username,
+        "recorded_at": utc_text(FollowUp.created_at),
+        # The trial or its patient.
+        "trial_voided": sa.or_(
+            Trial.voided_at.is_not(None), Patient.voided_at.is_not(None)
+        ),
+        "void_reason": sa.func.coalesce(
+            FollowUp.void_reason, Trial.void_reason, Patient.void_reason
+        ),
+        "first_trial_date": _first_trial_date(level),
+    }
+
+
+#: Rows of the follow-ups query, read by name (see :func:`.streaming._stream`); the
+#: de-identified one also numbers the patient.
+_FollowUpRow = namedtuple("_FollowUpRow", _follow_up_columns("full"))
+_DeidentifiedFollowUpRow = namedtuple(
+    "_DeidentifiedFollowUpRow", (*_FollowUpRow._fields, "patient_number")
+)
+
+
 def follow_ups_export(
     filters: TrialFilters,
     settings: ClinicSettings,
@@ -47,28 +85,9 @@ def follow_ups_export(
     """Every follow-up of the filtered trials, saying which one is the outcome."""
     _check_level(level, include_voided)
     rule = _Rule(settings)
+    columns = _follow_up_columns(level)
     query = (
-        sa.select(
-            FollowUp.id,
-            FollowUp.follow_up_date,
-            FollowUp.pain,
-            FollowUp.still_using,
-            FollowUp.global_rating,
-            FollowUp.voided_at.is_not(None),
-            Trial.id,
-            Trial.patient_id,
-            Patient.code,
-            Trial.trial_date,
-            Trial.intervention,
-            Trial.activity,
-            User.username,
-            utc_text(FollowUp.created_at),
-            sa.or_(Trial.voided_at.is_not(None), Patient.voided_at.is_not(None)),
-            sa.func.coalesce(
-                FollowUp.void_reason, Trial.void_reason, Patient.void_reason
-            ),
-            _first_trial_date(level),
-        )
+        sa.select(*(column.label(name) for name, column in columns.items()))
         .select_from(FollowUp)
         .join(FollowUp.trial)
         .join(Trial.patient)
@@ -77,7 +96,7 @@ def follow_ups_export(
     full = level == "full"
     if not full:
         numbers = _patient_numbers(filters)
-        query = query.add_columns(numbers.c.number).join(
+        query = query.add_columns(numbers.c.number.label("patient_number")).join(
             numbers, numbers.c.patient_id == Trial.patient_id
         )
     if not include_voided:
@@ -90,48 +109,52 @@ def follow_ups_export(
         FollowUp.id,
     )
 
+    row_type = _FollowUpRow if full else _DeidentifiedFollowUpRow
+
     def rows():
-        for _trial_id, group in groupby(_stream(query), key=lambda row: row[6]):
+        by_trial = groupby(_stream(query, row_type), key=attrgetter("trial_id"))
+        for _trial_id, group in by_trial:
             group = list(group)
-            trial_date = group[0][9]
-            outcome_id = rule.outcome(trial_date, [f for f in group if not f[5]])
+            trial_date = group[0].trial_date
+            current = [f for f in group if not f.followup_voided]
+            outcome_id = rule.outcome(trial_date, current)
             for f in group:
-                is_outcome = f[0] == outcome_id
+                is_outcome = f.followup_id == outcome_id
                 outcome = [
                     _yes_no(is_outcome),
-                    rule.benefit(f[4]) if is_outcome else "",
+                    rule.benefit(f.followup_rating) if is_outcome else "",
                     settings.benefit_definition,
                 ]
                 if full:
                     yield [
-                        f[0],
-                        f[6],
-                        formula_guard(f[8]),
+                        f.followup_id,
+                        f.trial_id,
+                        formula_guard(f.patient_code),
                         trial_date.isoformat(),
-                        f[10],
-                        f[11],
-                        f[1].isoformat(),
-                        _weeks(f[1], trial_date),
-                        f[2],
-                        _yes_no(f[3]),
-                        f[4],
+                        f.intervention,
+                        f.activity,
+                        f.followup_date.isoformat(),
+                        _weeks(f.followup_date, trial_date),
+                        f.followup_pain,
+                        _yes_no(f.still_using),
+                        f.followup_rating,
                         *outcome,
-                        formula_guard(f[12] or ""),
-                        f[13],
-                        _yes_no(f[5] or f[14]),
-                        formula_guard(f[15] or ""),
+                        formula_guard(f.recorded_by or ""),
+                        f.recorded_at,
+                        _yes_no(f.followup_voided or f.trial_voided),
+                        formula_guard(f.void_reason or ""),
                     ]
                     continue
                 yield [
-                    f[17],
-                    (trial_date - f[16]).days,
-                    f[10],
-                    f[11],
-                    (f[1] - f[16]).days,
-                    _weeks(f[1], trial_date),
-                    f[2],
-                    _yes_no(f[3]),
-                    f[4],
+                    f.patient_number,
+                    (trial_date - f.first_trial_date).days,
+                    f.intervention,
+                    f.activity,
+                    (f.followup_date - f.first_trial_date).days,
+                    _weeks(f.followup_date, trial_date),
+                    f.followup_pain,
+                    _yes_no(f.still_using),
+                    f.followup_rating,
                     *outcome,
                 ]
 

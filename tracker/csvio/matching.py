@@ -73,7 +73,7 @@ class _Matcher:
 
     def match(self, rows: list[tuple]) -> _Matched:
         """New records of ``rows``; duplicates and disagreements reported."""
-        codes = {row[2]["code"] for row in rows}
+        codes = {patient["code"] for _line, _cells, patient, *_records in rows}
         stored = {
             row.code: row._asdict()
             for row in db.session.execute(
@@ -102,7 +102,14 @@ class _Matcher:
                     Trial.voided_at,
                 ).where(Trial.patient_id.in_(by_id))
             ):
-                key = (by_id[trial.patient_id], *trial[2:7])
+                key = (
+                    by_id[trial.patient_id],
+                    trial.trial_date,
+                    trial.intervention,
+                    trial.activity,
+                    trial.pain_without,
+                    trial.pain_with,
+                )
                 known[key] = f"trial {trial.id}" + (
                     " (voided)" if trial.voided_at else ""
                 )

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
-from itertools import islice
+from itertools import islice, repeat
 from typing import IO
 
 import sqlalchemy as sa
@@ -126,11 +126,19 @@ class Export:
         db.session.commit()
 
 
-def _stream(query: sa.Select) -> Iterator[sa.Row]:
+def _stream(query: sa.Select, row_type: type[tuple] | None = None) -> Iterator:
     """Rows from a server-side cursor, a chunk at a time.
 
     Executed on the session's connection as plain Core: the rows are tuples
     of columns, and the ORM's per-row loading would double an export's time.
+    With ``row_type``, a named tuple whose fields are the query's labels in
+    order, each row comes as one, to be read by name: a database row's own
+    attributes cost ten times a named tuple's, and an export reads dozens
+    a row.
     """
     connection = db.session.connection()
-    return iter(connection.execute(query.execution_options(yield_per=ROWS_PER_CHUNK)))
+    rows = connection.execute(query.execution_options(yield_per=ROWS_PER_CHUNK))
+    if row_type is None:
+        return iter(rows)
+    # What row_type._make does, less a Python call (and length check) a row.
+    return map(tuple.__new__, repeat(row_type), rows)

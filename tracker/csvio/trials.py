@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import namedtuple
 from collections.abc import Sequence
 from datetime import date, timedelta
 
@@ -57,10 +58,11 @@ class _Rule:
         return self.reliefs[pain_without, pain_with]
 
     def outcome(self, trial_date: date, follow_ups: Sequence) -> int | None:
-        """The id of the outcome follow-up among ``(id, date, ...)`` tuples."""
+        """The outcome's ``followup_id`` among rows with ``followup_date``s."""
         if not follow_ups:
             return None
-        days = tuple((f[1] - trial_date).days for f in follow_ups)
+        # A list, not a generator: quicker for the one or two a trial has.
+        days = tuple([(f.followup_date - trial_date).days for f in follow_ups])
         if days not in self.outcomes:
             # The choice depends on the days since the trial alone, so the
             # rule is asked once per pattern of days, not once per trial.
@@ -72,7 +74,7 @@ class _Rule:
             )
             self.outcomes[days] = None if chosen is None else chosen.id
         index = self.outcomes[days]
-        return None if index is None else follow_ups[index][0]
+        return None if index is None else follow_ups[index].followup_id
 
     def benefit(self, rating: str) -> str:
         return self.benefits[rating]
@@ -98,42 +100,55 @@ def _filter_details(filters: TrialFilters, include_voided: bool) -> dict:
     return {"filters": args, "include_voided": include_voided}
 
 
+def _trial_columns(level: Level) -> dict[str, sa.ColumnElement]:
+    """The trial export's columns, by the names its rows are read with."""
+    return {
+        "trial_id": Trial.id,
+        "patient_id": Trial.patient_id,
+        "patient_code": Patient.code,
+        "birth_year": Patient.birth_year,
+        "sex": Patient.sex,
+        "affected_side": Patient.affected_side,
+        "trial_date": Trial.trial_date,
+        "intervention": Trial.intervention,
+        "product": Trial.product,
+        "activity": Trial.activity,
+        "activity_other": Trial.activity_other,
+        "pain_without": Trial.pain_without,
+        "pain_with": Trial.pain_with,
+        "notes": Trial.notes,
+        "recorded_by": User.username,
+        "recorded_at": utc_text(Trial.created_at),
+        "trial_void_reason": Trial.void_reason,
+        "patient_void_reason": Patient.void_reason,
+        "voided": sa.or_(Trial.voided_at.is_not(None), Patient.voided_at.is_not(None)),
+        "first_trial_date": _first_trial_date(level),
+        # None when the trial has no current follow-up.
+        "followup_id": FollowUp.id,
+        "followup_date": FollowUp.follow_up_date,
+        "followup_pain": FollowUp.pain,
+        "still_using": FollowUp.still_using,
+        "followup_rating": FollowUp.global_rating,
+    }
+
+
+#: A row of :func:`trials_query`, read by name (see :func:`.streaming._stream`): a
+#: trial and one of its current follow-ups.
+_TrialRow = namedtuple("_TrialRow", _trial_columns("full"))
+
+
 def trials_query(
     filters: TrialFilters, include_voided: bool = False, level: Level = "full"
 ) -> sa.Select:
     """The trial export's one query: a row per trial and current follow-up.
 
-    Ordered by patient, then trial date, so each trial's rows come together
-    and each patient's trials in the order they happened.
+    Its columns are labelled as :data:`_TrialRow`'s fields. Ordered by
+    patient, then trial date, so each trial's rows come together and each
+    patient's trials in the order they happened.
     """
+    columns = _trial_columns(level)
     query = (
-        sa.select(
-            Trial.id,
-            Trial.patient_id,
-            Patient.code,
-            Patient.birth_year,
-            Patient.sex,
-            Patient.affected_side,
-            Trial.trial_date,
-            Trial.intervention,
-            Trial.product,
-            Trial.activity,
-            Trial.activity_other,
-            Trial.pain_without,
-            Trial.pain_with,
-            Trial.notes,
-            User.username,
-            utc_text(Trial.created_at),
-            Trial.void_reason,
-            Patient.void_reason,
-            sa.or_(Trial.voided_at.is_not(None), Patient.voided_at.is_not(None)),
-            _first_trial_date(level),
-            FollowUp.id,
-            FollowUp.follow_up_date,
-            FollowUp.pain,
-            FollowUp.still_using,
-            FollowUp.global_rating,
-        )
+        sa.select(*(column.label(name) for name, column in columns.items()))
         .select_from(Trial)
         .join(Trial.patient)
         .outerjoin(User, Trial.recorded_by_id == User.id)
@@ -168,26 +183,28 @@ def trials_export(
     def row_for(trial, follow_ups):
         if not follow_ups:
             return make_row(trial, 0, None, False, rule)
-        outcome_id = rule.outcome(trial[6], follow_ups)
+        outcome_id = rule.outcome(trial.trial_date, follow_ups)
         if len(follow_ups) == 1:
             shown = follow_ups[0]
         else:
             shown = next(
-                (f for f in follow_ups if f[0] == outcome_id),
-                max(follow_ups, key=lambda f: (f[1], f[0])),
+                (f for f in follow_ups if f.followup_id == outcome_id),
+                max(follow_ups, key=lambda f: (f.followup_date, f.followup_id)),
             )
-        return make_row(trial, len(follow_ups), shown, shown[0] == outcome_id, rule)
+        is_outcome = shown.followup_id == outcome_id
+        return make_row(trial, len(follow_ups), shown, is_outcome, rule)
 
     def rows():
-        # Rows of one trial (one per current follow-up) come together.
+        # Rows of one trial (one per current follow-up) come together: the
+        # trial's columns are read from the last, each follow-up's from its own.
         trial, follow_ups = None, []
-        for row in _stream(query):
-            if trial is not None and row[0] != trial[0]:
+        for row in _stream(query, _TrialRow):
+            if trial is not None and row.trial_id != trial.trial_id:
                 yield row_for(trial, follow_ups)
                 follow_ups = []
             trial = row
-            if row[20] is not None:
-                follow_ups.append(row[20:])
+            if row.followup_id is not None:
+                follow_ups.append(row)
         if trial is not None:
             yield row_for(trial, follow_ups)
 
@@ -206,51 +223,52 @@ def trials_export(
 
 
 def _outcome_columns(trial, shown, is_outcome: bool, rule: _Rule) -> list:
-    criterion, relief, prediction = rule.relief(trial[11], trial[12])
+    criterion, relief, prediction = rule.relief(trial.pain_without, trial.pain_with)
     if not is_outcome:
         return [criterion, relief, prediction, "", "", rule.benefit_definition]
     return [
         criterion,
         relief,
         prediction,
-        _weeks(shown[1], trial[6]),
-        rule.benefit(shown[4]),
+        _weeks(shown.followup_date, trial.trial_date),
+        rule.benefit(shown.followup_rating),
         rule.benefit_definition,
     ]
 
 
 def _full_trial_row(trial, follow_up_count, shown, is_outcome, rule: _Rule) -> list:
-    (trial_id, _patient_id, code, birth_year, sex, side, trial_date,
-     intervention, product, activity, activity_other, pain_without, pain_with,
-     notes, username, recorded_at, trial_void_reason, patient_void_reason,
-     voided, _first) = trial[:20]  # fmt: skip
-    row = [
-        formula_guard(code),
-        trial_date.isoformat(),
-        intervention,
-        activity,
-        pain_without,
-        pain_with,
-        formula_guard(product),
-        formula_guard(activity_other),
-        formula_guard(notes),
-        _blank(birth_year),
-        sex or "",
-        side or "",
-    ]
     if shown is None:
-        row += _NO_FOLLOW_UP
+        follow_up = _NO_FOLLOW_UP
     else:
-        row += [shown[1].isoformat(), shown[2], shown[4], _yes_no(shown[3])]
-    row += [trial_id, follow_up_count]
-    row += _outcome_columns(trial, shown, is_outcome, rule)
-    row += [
-        formula_guard(username or ""),
-        recorded_at,
-        "yes" if voided else "no",
-        formula_guard(trial_void_reason or patient_void_reason or ""),
+        follow_up = (
+            shown.followup_date.isoformat(),
+            shown.followup_pain,
+            shown.followup_rating,
+            _yes_no(shown.still_using),
+        )
+    # One list display: the row is made in one go, not grown piece by piece.
+    return [
+        formula_guard(trial.patient_code),
+        trial.trial_date.isoformat(),
+        trial.intervention,
+        trial.activity,
+        trial.pain_without,
+        trial.pain_with,
+        formula_guard(trial.product),
+        formula_guard(trial.activity_other),
+        formula_guard(trial.notes),
+        _blank(trial.birth_year),
+        trial.sex or "",
+        trial.affected_side or "",
+        *follow_up,
+        trial.trial_id,
+        follow_up_count,
+        *_outcome_columns(trial, shown, is_outcome, rule),
+        formula_guard(trial.recorded_by or ""),
+        trial.recorded_at,
+        "yes" if trial.voided else "no",
+        formula_guard(trial.trial_void_reason or trial.patient_void_reason or ""),
     ]
-    return row
 
 
 def _deidentified_trial_row():
@@ -258,28 +276,28 @@ def _deidentified_trial_row():
     last = [None, 0]
 
     def make_row(trial, follow_up_count, shown, is_outcome, rule: _Rule) -> list:
-        patient_id, first_date = trial[1], trial[19]
+        patient_id, first_date = trial.patient_id, trial.first_trial_date
         if patient_id != last[0]:
             last[0], last[1] = patient_id, last[1] + 1
         if shown is None:
             follow_up = _NO_FOLLOW_UP
         else:
             follow_up = [
-                (shown[1] - first_date).days,
-                shown[2],
-                shown[4],
-                _yes_no(shown[3]),
+                (shown.followup_date - first_date).days,
+                shown.followup_pain,
+                shown.followup_rating,
+                _yes_no(shown.still_using),
             ]
         return [
             last[1],
-            age_band(trial[3], first_date),
-            trial[4] or "",
-            trial[5] or "",
-            (trial[6] - first_date).days,
-            trial[7],
-            trial[9],
-            trial[11],
-            trial[12],
+            age_band(trial.birth_year, first_date),
+            trial.sex or "",
+            trial.affected_side or "",
+            (trial.trial_date - first_date).days,
+            trial.intervention,
+            trial.activity,
+            trial.pain_without,
+            trial.pain_with,
             *follow_up,
             follow_up_count,
             *_outcome_columns(trial, shown, is_outcome, rule),
