@@ -6,6 +6,7 @@ Touches nothing but the stream.
 from __future__ import annotations
 
 import codecs
+from collections import Counter
 from collections.abc import Iterator
 from typing import IO
 
@@ -15,6 +16,12 @@ from .report import FileRefused, ImportReport, Problem
 
 #: How much of a file is looked at before it is read as CSV at all.
 SNIFF_BYTES = 64 * 1024
+#: A trial file has about 40 columns; a header with more is not one.
+MAX_COLUMNS = 200
+#: The longest text any column takes is a note of 2,000 characters.
+MAX_CELL_CHARACTERS = 10_000
+#: How many unknown column names a refusal lists, each cut to a readable length.
+_NAMES_SHOWN, _NAME_SHOWN_CHARACTERS = 10, 40
 
 
 def _refuse_encoding(where: str) -> FileRefused:
@@ -44,7 +51,14 @@ def _sniff(stream: IO[bytes]) -> None:
 
 def _read_header(reader) -> list[str]:
     """The header row; refuses other delimiters and unknown or missing columns."""
-    header = [name.strip() for name in next(reader, [])]
+    header = next(reader, [])
+    if len(header) > MAX_COLUMNS:
+        raise FileRefused(
+            f"The header row has {len(header):,} columns, but a trial file has at "
+            f"most {len(TRIAL_COLUMNS)} (more than {MAX_COLUMNS} are refused "
+            "unread), so this is not a trial file."
+        )
+    header = [name.strip() for name in header]
     if len(header) == 1 and ";" in header[0]:
         raise FileRefused(
             "The file separates its columns with semicolons, as Excel does in "
@@ -65,8 +79,9 @@ def _read_header(reader) -> list[str]:
 
 
 def _check_columns(header: list[str]) -> None:
-    repeated = sorted({name for name in header if header.count(name) > 1})
-    missing = [name for name in REQUIRED_COLUMNS if name not in header]
+    counts = Counter(header)
+    repeated = sorted(name for name, count in counts.items() if count > 1)
+    missing = [name for name in REQUIRED_COLUMNS if name not in counts]
     unknown = [name for name in header if name not in TRIAL_COLUMNS]
     messages = []
     if missing:
@@ -74,14 +89,26 @@ def _check_columns(header: list[str]) -> None:
     if unknown:
         messages.append(
             "Unknown columns: "
-            + ", ".join(name or "(blank)" for name in unknown)
+            + _listed(unknown)
             + ". The columns a trial file may have are listed in the data "
             "dictionary, docs/csv-format.md#data-dictionary."
         )
     if repeated:
-        messages.append("Columns named twice: " + ", ".join(repeated) + ".")
+        messages.append("Columns named twice: " + _listed(repeated) + ".")
     if messages:
         raise FileRefused(" ".join(messages))
+
+
+def _listed(names: list[str]) -> str:
+    """Column names for a message: the first few, each of a readable length."""
+    shown = [
+        name[:_NAME_SHOWN_CHARACTERS]
+        + ("…" if len(name) > _NAME_SHOWN_CHARACTERS else "")
+        or "(blank)"
+        for name in names[:_NAMES_SHOWN]
+    ]
+    more = len(names) - len(shown)
+    return ", ".join(shown) + (f" and {more:,} more" if more else "")
 
 
 def _data_rows(header, reader, report: ImportReport) -> Iterator[tuple[int, dict]]:
@@ -107,6 +134,10 @@ def _data_rows(header, reader, report: ImportReport) -> Iterator[tuple[int, dict
             )
             report.refused_lines.add(line)
             continue
+        if len(text) > MAX_CELL_CHARACTERS and _has_long_cell(
+            header, cells, line, report
+        ):
+            continue
         if "\0" in text:
             for name, cell in zip(header, cells, strict=True):
                 if "\0" in cell:
@@ -120,3 +151,24 @@ def _data_rows(header, reader, report: ImportReport) -> Iterator[tuple[int, dict
         if "'" in text:
             cells = [strip_formula_guard(cell) for cell in cells]
         yield line, dict(zip(header, cells, strict=True))
+
+
+def _has_long_cell(header, cells, line: int, report: ImportReport) -> bool:
+    """Refuse a row with a cell longer than any column takes; whether it had one."""
+    long_cells = [
+        (name, len(cell))
+        for name, cell in zip(header, cells, strict=True)
+        if len(cell) > MAX_CELL_CHARACTERS
+    ]
+    for name, length in long_cells:
+        report.problems.append(
+            Problem(
+                line,
+                name,
+                f"{length:,} characters, but no column takes more than "
+                f"{MAX_CELL_CHARACTERS:,}",
+            )
+        )
+    if long_cells:
+        report.refused_lines.add(line)
+    return bool(long_cells)
