@@ -9,12 +9,22 @@ from __future__ import annotations
 import re
 from datetime import date
 
-#: A cell starting with one of these is run as a formula by some spreadsheet.
-FORMULA_STARTS = "=+-@\t\r\0"
-# Apostrophes already leading a dangerous text are guarded too, so that
-# stripping one guard on import always gives back the original text.
-_NEEDS_GUARD = re.compile(r"'*[=+\-@\t\r\0]")
-_GUARDED = re.compile(r"'+[=+\-@\t\r\0]")
+#: A cell starting with one of these is run as a formula by some spreadsheet,
+#: the full-width forms too (spreadsheets fold them for East Asian input).
+FORMULA_STARTS = "=+-@\uff1d\uff0b\uff0d\uff20"
+#: Invisible characters a spreadsheet skips before a formula: Unicode white
+#: space (space, no-break space, line breaks) and zero-width characters.
+_SKIPPED = r"\s\u200b-\u200d\u2060\ufeff"
+# Also guarded: a tab, CR or NUL first. Apostrophes already leading a
+# dangerous text are guarded too, so that stripping one guard on import
+# always gives back the original text.
+_DANGER = rf"(?:[\t\r\0]|[{_SKIPPED}]*[{FORMULA_STARTS}])"
+_NEEDS_GUARD = re.compile(rf"'*{_DANGER}")
+_GUARDED = re.compile(rf"'+{_DANGER}")
+#: Every character a text in need of the guard can start with.
+_FIRST = frozenset("'\t\r\0\u200b\u200c\u200d\u2060\ufeff" + FORMULA_STARTS) | {
+    chr(code) for code in range(0x3001) if chr(code).isspace()
+}
 
 
 def formula_guard(text: str) -> str:
@@ -25,7 +35,7 @@ def formula_guard(text: str) -> str:
     >>> formula_guard("PF-0042")
     'PF-0042'
     """
-    if text and text[0] in "'=+-@\t\r\0" and _NEEDS_GUARD.match(text):
+    if text and text[0] in _FIRST and _NEEDS_GUARD.match(text):
         return "'" + text
     return text
 
