@@ -19,11 +19,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from alembic import command
 
 from tracker import create_app
-from tracker.extensions import db
+from tracker.extensions import migrate
 from tracker.storage import roles
-from tracker.storage.schema import upgrade_database
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 TEST_APP_DATABASE_URL = os.environ.get("TEST_APP_DATABASE_URL")
@@ -69,26 +69,47 @@ def _ensure_app_role(connection: sa.Connection) -> None:
     _role_checked = True
 
 
+_migrating_app = None
+
+
+def _migrate_and_grant(connection: sa.Connection) -> None:
+    """Migrate the connection's schema and grant the app's role there.
+
+    Through one app on the owner's URL for the whole session, not a new app
+    per test: Alembic migrates the connection it is given.
+    """
+    global _migrating_app
+    if _migrating_app is None:
+        _migrating_app = create_app(
+            {
+                "TESTING": True,
+                "SECRET_KEY": "test",
+                "SQLALCHEMY_DATABASE_URI": TEST_DATABASE_URL,
+            }
+        )
+    with _migrating_app.app_context():
+        config = migrate.get_config()
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+    _ensure_app_role(connection)
+    roles.grant_app_role(connection, app_role_url().username)
+
+
 @contextmanager
 def postgresql_schema() -> Iterator[Schema]:
-    """A new schema, migrated and granted; dropped afterwards."""
+    """A new schema, migrated and granted in one transaction; dropped after."""
     schema = f"test_{uuid.uuid4().hex[:16]}"
     owner = sa.create_engine(TEST_DATABASE_URL)
-    with owner.begin() as connection:
-        connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-    owner_url = in_schema(sa.make_url(TEST_DATABASE_URL), schema)
-    migrating = create_app(
-        {"TESTING": True, "SECRET_KEY": "test", "SQLALCHEMY_DATABASE_URI": owner_url}
-    )
     try:
-        with migrating.app_context():
-            upgrade_database()
-            with db.engine.begin() as connection:
-                _ensure_app_role(connection)
-                roles.grant_app_role(connection, app_role_url().username)
-            db.engine.dispose()
-        yield Schema(in_schema(app_role_url(), schema), owner_url)
+        with owner.begin() as connection:
+            connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+            connection.exec_driver_sql(f'SET LOCAL search_path TO "{schema}"')
+            _migrate_and_grant(connection)
+        yield Schema(
+            in_schema(app_role_url(), schema),
+            in_schema(sa.make_url(TEST_DATABASE_URL), schema),
+        )
     finally:
         with owner.begin() as connection:
-            connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+            connection.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
         owner.dispose()

@@ -15,7 +15,12 @@ target_db = current_app.extensions["migrate"].db
 
 
 def run_migrations_online():
-    """Run the migrations on the app's engine, one transaction."""
+    """Run the migrations on the app's engine, one transaction.
+
+    Or on ``config.attributes["connection"]`` when the caller passes one
+    (Alembic's recipe for sharing a connection; the tests migrate each
+    schema in the transaction that creates it).
+    """
 
     def process_revision_directives(context, revision, directives):
         # Never write an empty revision when the schema has not changed.
@@ -28,12 +33,19 @@ def run_migrations_online():
     conf_args = dict(current_app.extensions["migrate"].configure_args)
     conf_args.setdefault("process_revision_directives", process_revision_directives)
 
-    with target_db.engine.connect() as connection:
+    def run(connection):
         context.configure(
             connection=connection, target_metadata=target_db.metadata, **conf_args
         )
         with context.begin_transaction():
             context.run_migrations()
+
+    given = config.attributes.get("connection")
+    if given is not None:
+        run(given)
+        return
+    with target_db.engine.connect() as connection:
+        run(connection)
 
 
 if context.is_offline_mode():
