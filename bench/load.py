@@ -383,6 +383,7 @@ def served(database_url: str, workers: int = 4, threads: int = 8) -> Iterator[st
         stderr=subprocess.PIPE,
         text=True,
     )
+    served.pid = server.pid  # gunicorn's master; its workers are its children
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(300):

@@ -9,20 +9,33 @@ touches only what it was given: it never uses a database connection.
 
 Items and exceptions cross a pipe pickled. The pipe holds less than one
 item, so the child is at most about one item ahead and memory stays bounded.
+
+The child is a copy of a server worker or a command, so it first undoes what
+it should not have inherited: the parent's signal handlers (gunicorn's
+SIGTERM handler would let it ignore being stopped) and every file descriptor
+but its end of the pipe, the file it reads and the standard streams (a copy
+of the pipe's read end would let it write into a pipe nobody reads, for
+ever). On Linux it also asks to be killed when its parent dies.
 """
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
 import os
+import signal
+import sys
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import TypeVar
 
 T = TypeVar("T")
 
-#: Seconds to wait for a child whose pipe closed to exit, for its exit code.
+#: Seconds to wait for a child whose pipe closed to exit, for its exit code;
+#: and for a stopped child to end before it is killed.
 _EXIT_WAIT = 5.0
+#: prctl(2): have the kernel send this process a signal when its parent dies.
+_PR_SET_PDEATHSIG = 1
 
 
 class ChildFailed(RuntimeError):
@@ -38,6 +51,7 @@ def items_from_child(
     make_items: Callable[[], Iterator[T]],
     passed_on: tuple[type[BaseException], ...] = (),
     silence: float = 60.0,
+    keep_fds: Iterable[int] = (),
 ) -> Iterator[T]:
     """Yield what ``make_items()`` yields, computed in a forked child.
 
@@ -47,12 +61,15 @@ def items_from_child(
     copies only the forking thread, so a lock another thread of a threaded
     server held at that moment stays locked in the child for good (rare,
     but a hung import would wait forever). Closing the generator early
-    stops the child.
+    stops the child. ``keep_fds`` are the descriptors ``make_items`` reads
+    (an open file's); the child closes every other one it inherited.
     """
     context = multiprocessing.get_context("fork")
     receiver, sender = context.Pipe(duplex=False)
     child = context.Process(
-        target=_send_items, args=(make_items, passed_on, sender), daemon=True
+        target=_send_items,
+        args=(make_items, passed_on, sender, os.getpid(), tuple(keep_fds)),
+        daemon=True,
     )
     child.start()
     sender.close()
@@ -81,11 +98,15 @@ def items_from_child(
     finally:
         if child.is_alive():
             child.terminate()
+            child.join(_EXIT_WAIT)
+        if child.is_alive():
+            child.kill()
         child.join()
         receiver.close()
 
 
-def _send_items(make_items, passed_on, sender) -> None:
+def _send_items(make_items, passed_on, sender, parent: int, keep_fds) -> None:
+    _forget_the_parent(parent, keep=(sender.fileno(), *keep_fds))
     try:
         for item in make_items():
             sender.send(("item", item))
@@ -97,3 +118,25 @@ def _send_items(make_items, passed_on, sender) -> None:
         sender.send(("done", None))
     finally:
         sender.close()
+
+
+def _forget_the_parent(parent: int, keep: tuple[int, ...]) -> None:
+    """Undo, in the child, what it inherited and must not keep."""
+    for number in signal.valid_signals():
+        try:
+            if signal.getsignal(number) not in (signal.SIG_DFL, signal.SIG_IGN, None):
+                signal.signal(number, signal.SIG_DFL)
+        except (OSError, ValueError):
+            pass  # signals that cannot be caught, or belong to the system
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os._exit(1)
+    start = 0
+    for descriptor in sorted({0, 1, 2, *keep}):
+        # Never an empty range: closerange(0, 0) closes every descriptor.
+        if start < descriptor:
+            os.closerange(start, descriptor)
+        start = descriptor + 1
+    os.closerange(start, max(start + 1, os.sysconf("SC_OPEN_MAX")))

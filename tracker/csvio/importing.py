@@ -136,8 +136,18 @@ def _checked_file(stream: IO[bytes]) -> Iterator[_CheckedRows]:
     if size < CHECK_IN_CHILD_BYTES or not forked.can_fork():
         return _checked_batches(stream)
     return forked.items_from_child(
-        lambda: _checked_batches(stream), passed_on=(FileRefused,)
+        lambda: _checked_batches(stream),
+        passed_on=(FileRefused,),
+        keep_fds=_descriptors(stream),
     )
+
+
+def _descriptors(stream: IO[bytes]) -> tuple[int, ...]:
+    """The file descriptor a stream reads, if it reads one (not an in-memory file)."""
+    try:
+        return (stream.fileno(),)
+    except (AttributeError, io.UnsupportedOperation):
+        return ()
 
 
 def _import(stream, filename, user, dry_run, progress) -> ImportReport:
