@@ -1,7 +1,8 @@
 """Numbers in URLs: path ids and query parameters, checked before any query.
 
 A number the database cannot hold would otherwise reach it and fail there
-(SQLite refuses integers past 64 bits), so every such value is checked here:
+(SQLite refuses integers past 64 bits, PostgreSQL past an id column's 32),
+so every such value is checked here:
 a path id out of range matches no page (404), and a query parameter that is
 not a whole number in range is a 400 that names it.
 """
@@ -13,8 +14,9 @@ from werkzeug.routing import IntegerConverter
 from ..audit import AUDIT_FILTERS
 from ..extensions import db
 
-#: The largest id either database stores (a signed 64-bit integer).
-LARGEST_ID = 2**63 - 1
+#: The largest id both databases store: ids are INTEGER columns, 32-bit on
+#: PostgreSQL (SQLite's would go to 64 bits).
+LARGEST_ID = 2**31 - 1
 #: More pages than any clinic has; keeps the page's offset a small number.
 LARGEST_PAGE = 1_000_000
 
