@@ -8,6 +8,7 @@ see tests/databases.py).
 """
 
 import os
+import subprocess
 from datetime import date, timedelta
 
 import pytest
@@ -197,3 +198,26 @@ class Records:
 def records(app):
     """Add patients, trials and follow-ups directly, for tests that need them."""
     return Records(app)
+
+
+@pytest.fixture
+def small_disk(tmp_path, request):
+    """A file system of 32 KiB (or ``request.param`` KiB); skipped without mount."""
+    mount_point = tmp_path / "small-disk"
+    mount_point.mkdir()
+    mounted = subprocess.run(
+        [
+            "mount",
+            "-t",
+            "tmpfs",
+            "-o",
+            f"size={getattr(request, 'param', 32)}k",
+            "tmpfs",
+            str(mount_point),
+        ],
+        capture_output=True,
+    )
+    if mounted.returncode != 0:
+        pytest.skip("cannot mount a small file system here")
+    yield mount_point
+    subprocess.run(["umount", "--lazy", str(mount_point)], check=True)

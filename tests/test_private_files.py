@@ -1,13 +1,15 @@
 """The database and its backups: private files, and nothing half-written."""
 
 import stat
-import subprocess
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
+from tests.test_imports import HEADER
 from tracker import create_app
 from tracker.extensions import db
+from tracker.models import AuditEvent, Patient, User
 from tracker.storage.schema import upgrade_database
 
 
@@ -19,21 +21,6 @@ def mode(path: Path) -> int:
 def sqlite_only(database_url):
     if not database_url.startswith("sqlite"):
         pytest.skip("SQLite files")
-
-
-@pytest.fixture
-def small_disk(tmp_path):
-    """A 32 KiB file system, too small for any backup; skipped without mount."""
-    mount_point = tmp_path / "small-disk"
-    mount_point.mkdir()
-    mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=32k", "tmpfs", str(mount_point)],
-        capture_output=True,
-    )
-    if mounted.returncode != 0:
-        pytest.skip("cannot mount a small file system here")
-    yield mount_point
-    subprocess.run(["umount", "--lazy", str(mount_point)], check=True)
 
 
 def test_a_new_database_file_is_readable_by_its_owner_only(tmp_path):
@@ -66,3 +53,49 @@ def test_a_backup_onto_a_full_disk_says_so_and_leaves_nothing(
         result.exception, SystemExit
     )
     assert list(small_disk.iterdir()) == []  # no copy, no half-written file
+
+
+@pytest.mark.parametrize("small_disk", [1024], indirect=True)
+def test_an_import_onto_a_full_disk_says_so_writes_nothing_and_is_audited(
+    small_disk, tmp_path
+):
+    app = create_app(
+        {
+            "SECRET_KEY": "test",
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{small_disk / 'tracker.sqlite'}",
+        }
+    )
+    with app.app_context():
+        upgrade_database()
+        db.session.add(User(username="therapist", role="therapist", password_hash="x"))
+        db.session.commit()
+    rows = [f"PF-{n:05d},2025-01-06,insole,single_leg_squat,6,3" for n in range(20_000)]
+    trial_file = tmp_path / "trials.csv"
+    trial_file.write_text(HEADER + "\r\n" + "\r\n".join(rows) + "\r\n")
+    result = app.test_cli_runner().invoke(
+        args=["import-trials", str(trial_file), "--user", "therapist"]
+    )
+    assert result.exit_code == 1
+    assert "The database is full" in result.output
+    assert "Traceback" not in result.output
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(Patient.id))) == 0
+        (event,) = db.session.scalars(
+            sa.select(AuditEvent).where(AuditEvent.action == "import")
+        )
+        assert event.changes["written"] is False
+        db.engine.dispose()
+
+
+def test_an_upload_onto_a_full_disk_is_refused_next_to_the_field(
+    app, auth, client, small_disk
+):
+    from tests.test_upload import upload
+
+    app.config["IMPORT_FOLDER"] = str(small_disk)
+    auth.login()
+    rows = [f"PF-{n:05d},2025-01-06,insole,single_leg_squat,6,3" for n in range(2000)]
+    response = upload(client, HEADER + "\r\n" + "\r\n".join(rows) + "\r\n")
+    assert response.status_code == 507
+    assert "The server&#39;s disk is full" in response.text
+    assert list(small_disk.iterdir()) == []

@@ -152,6 +152,47 @@ def _descriptors(stream: IO[bytes]) -> tuple[int, ...]:
 
 def _import(stream, filename, user, dry_run, progress) -> ImportReport:
     report = ImportReport(filename=filename, dry_run=dry_run)
+    try:
+        _check_and_insert(stream, filename, user, dry_run, progress, report)
+        if not report.problems and not dry_run:
+            audit.log_event("import", report.counts() | {"written": True}, user=user)
+            db.session.commit()
+            report.written = True
+            return report
+    except Exception as error:  # bulk inserts raise the driver's own errors
+        if not database.is_disk_full(error):
+            raise
+        report.problems.insert(0, Problem(None, None, DISK_FULL))
+    db.session.rollback()
+    if report.problems and not dry_run:
+        _audit_refused(report, user)
+    return report
+
+
+#: What a user is told when the database ran out of space mid-import.
+DISK_FULL = (
+    "The database is full: the disk it is on has no space left, so nothing "
+    "was written. Free some space (or ask whoever runs the server) and import "
+    "the file again."
+)
+
+
+def _audit_refused(report: ImportReport, user: User) -> None:
+    """Record an import that wrote nothing; said in the report if even that fails."""
+    try:
+        audit.log_event("import", report.counts() | {"written": False}, user=user)
+        db.session.commit()
+    except Exception as error:
+        if not database.is_disk_full(error):
+            raise
+        db.session.rollback()
+        report.problems.append(
+            Problem(None, None, "The failed import could not be audited: no space.")
+        )
+
+
+def _check_and_insert(stream, filename, user, dry_run, progress, report) -> None:
+    """Check every row and, while none is refused, insert them (uncommitted)."""
     matcher = _Matcher(report)
     # A dry run writes nothing, not even a number from a sequence.
     inserter = None if dry_run else _Inserter(user, f"Imported from {filename}"[:500])
@@ -182,13 +223,3 @@ def _import(stream, filename, user, dry_run, progress) -> ImportReport:
         batches.close()
         if inserter is not None:
             inserter.close()
-    if report.problems or dry_run:
-        db.session.rollback()
-        if report.problems and not dry_run:
-            audit.log_event("import", report.counts() | {"written": False}, user=user)
-            db.session.commit()
-        return report
-    audit.log_event("import", report.counts() | {"written": True}, user=user)
-    db.session.commit()
-    report.written = True
-    return report

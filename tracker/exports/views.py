@@ -23,6 +23,7 @@ from flask_login import current_user
 from .. import csvio
 from ..reporting.filters import TrialFilterForm
 from ..settings import clinic_settings
+from ..storage import database
 from ..web.access import can, requires
 from ..web.params import audit_filters
 from .forms import ConfirmForm, ExportOptionsForm, UploadForm
@@ -112,7 +113,17 @@ def upload():
         token = secrets.token_urlsafe(24)
         filename = Path(form.file.data.filename or "upload.csv").name[:200]
         path = _upload_path(token)
-        form.file.data.save(path)
+        try:
+            form.file.data.save(path)
+        except OSError as error:
+            path.unlink(missing_ok=True)
+            if not database.is_disk_full(error):
+                raise
+            form.file.errors.append(
+                "The server's disk is full, so the file could not be kept for "
+                "checking; nothing was imported. Tell whoever runs the server."
+            )
+            return render_template("exports/upload.html", form=form), 507
         session["pending_import"] = {"token": token, "filename": filename}
         report = _import(path, filename, dry_run=True)
         return render_template(

@@ -8,6 +8,7 @@ worker wrote in between; an immediate one waits up to the busy timeout
 (``DATABASE_BUSY_SECONDS``, passed to the driver by :mod:`tracker.web.serving`).
 """
 
+import errno
 import os
 import sqlite3
 from contextvars import ContextVar
@@ -66,3 +67,17 @@ def create_private_sqlite_file(uri: str, instance_path: str) -> None:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     except (FileExistsError, FileNotFoundError):
         pass
+
+
+def is_disk_full(error: BaseException) -> bool:
+    """Whether an error says the disk (or the database's space) ran out.
+
+    ``error`` may be SQLAlchemy's, the driver's own (bulk inserts use the
+    driver's cursor) or the operating system's.
+    """
+    if isinstance(error, OSError) and error.errno == errno.ENOSPC:
+        return True
+    driver_error = getattr(error, "orig", error)
+    if getattr(driver_error, "sqlite_errorname", None) == "SQLITE_FULL":
+        return True
+    return getattr(driver_error, "sqlstate", None) == "53100"  # PostgreSQL DiskFull
