@@ -5,23 +5,14 @@ from datetime import UTC, datetime
 import pytest
 import sqlalchemy as sa
 
-from tests.helpers import PASSWORD
+from tests.helpers import PASSWORD, settings_form
 from tracker import audit
 from tracker.extensions import db
 from tracker.models import AuditEvent, User
 from tracker.settings import DEFAULTS, ClinicSettings
 
 LAST_ADMIN = "the last active administrator"
-SETTINGS = {
-    "relief_criterion": "any",
-    "benefit_definition": "markedly_improved",
-    "follow_up_minimum_weeks": "6",
-    "follow_up_due_weeks": "12",
-    "band_low": "25",
-    "band_high": "50",
-    "session_idle_minutes": "30",
-    "session_absolute_hours": "12",
-}
+SETTINGS = settings_form()
 
 
 def account(app, username) -> User | None:

@@ -199,16 +199,9 @@ def test_demo_data_is_audited_under_the_named_user(app, runner):
 def test_admin_changes_settings_and_the_change_is_audited(app, auth, client, records):
     auth.logout()
     auth.login("admin")
-    data = {
-        "relief_criterion": "mcid",
-        "benefit_definition": "moderately_improved",
-        "follow_up_minimum_weeks": "6",
-        "follow_up_due_weeks": "12",
-        "band_low": "25",
-        "band_high": "50",
-        "session_idle_minutes": "30",
-        "session_absolute_hours": "12",
-    }
+    data = helpers.settings_form(
+        relief_criterion="mcid", benefit_definition="moderately_improved"
+    )
     response = client.post("/admin/settings", data=data, follow_redirects=True)
     assert "Settings saved." in response.text
     bad = client.post("/admin/settings", data=data | {"band_high": "20"})

@@ -11,6 +11,7 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 
+from tests.helpers import follow_up_form
 from tracker.extensions import db
 from tracker.models import AuditEvent, FollowUp, Patient, Trial
 from tracker.web.forms import clean_text
@@ -53,12 +54,7 @@ def trial_data(**overrides) -> dict:
 
 
 def follow_up_data(**overrides) -> dict:
-    return {
-        "follow_up_date": date.today().isoformat(),
-        "pain": "4",
-        "still_using": "yes",
-        "global_rating": "markedly_improved",
-    } | overrides
+    return follow_up_form(pain="4") | overrides
 
 
 def patient_data(**overrides) -> dict:

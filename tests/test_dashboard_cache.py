@@ -6,7 +6,7 @@ from datetime import date, timedelta
 import pytest
 
 import tracker.dashboard.content as content
-from tests.helpers import trial_form
+from tests.helpers import settings_form, trial_form
 from tracker.dashboard.cache import ComputedCache
 
 
@@ -121,16 +121,7 @@ def test_a_follow_up_added_outside_the_app_is_seen(client, auth, records, clinic
 def test_a_settings_change_is_seen_at_once(client, auth, clinic, computed):
     auth.login("admin")
     assert overall(client)["immediate_relief"]["count"] == 10  # all but 6 -> 6
-    settings = {
-        "relief_criterion": "mcid",
-        "benefit_definition": "markedly_improved",
-        "follow_up_minimum_weeks": "6",
-        "follow_up_due_weeks": "12",
-        "band_low": "25",
-        "band_high": "50",
-        "session_idle_minutes": "30",
-        "session_absolute_hours": "12",
-    }
+    settings = settings_form(relief_criterion="mcid")
     response = client.post("/admin/settings", data=settings)
     assert response.status_code == 302
     # 6 -> 2, 3 or 4 is relief under "2 points or 30%"; 6 -> 5 and 6 -> 6 are not.

@@ -7,6 +7,7 @@ import pytest
 import sqlalchemy as sa
 
 import tracker.dashboard.kept as kept
+from tests import helpers
 from tracker.extensions import db
 from tracker.models import AuditEvent, Trial
 from tracker.reporting.filters import parse_filters
@@ -66,12 +67,8 @@ def assert_up_to_date(app, **args) -> pd.DataFrame:
 
 
 def follow_up_form(**overrides) -> dict:
-    return {
-        "follow_up_date": (date.today() - timedelta(days=10)).isoformat(),
-        "pain": "1",
-        "still_using": "yes",
-        "global_rating": "markedly_improved",
-    } | overrides
+    ten_days_ago = (date.today() - timedelta(days=10)).isoformat()
+    return helpers.follow_up_form(follow_up_date=ten_days_ago, pain="1") | overrides
 
 
 def test_changes_through_the_app_are_read_again_alone(app, client, auth, clinic, reads):

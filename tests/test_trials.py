@@ -5,6 +5,7 @@ from datetime import date, timedelta
 import pytest
 import sqlalchemy as sa
 
+from tests import helpers
 from tests.helpers import trial_form
 from tracker.extensions import db
 from tracker.models import FollowUp, Trial
@@ -19,12 +20,8 @@ def therapist(auth):
 
 
 def follow_up_form(trial_date: date, weeks: int = 12, **overrides) -> dict:
-    return {
-        "follow_up_date": (trial_date + timedelta(weeks=weeks)).isoformat(),
-        "pain": "2",
-        "still_using": "yes",
-        "global_rating": "markedly_improved",
-    } | overrides
+    seen = (trial_date + timedelta(weeks=weeks)).isoformat()
+    return helpers.follow_up_form(follow_up_date=seen) | overrides
 
 
 def test_trial_with_relief_shows_likely_to_help(client, records):

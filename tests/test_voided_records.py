@@ -4,7 +4,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from tests.helpers import trial_form
+from tests.helpers import follow_up_form, trial_form
 from tracker.extensions import db
 from tracker.models import FollowUp, Patient, Trial
 
@@ -14,15 +14,6 @@ def void(app, model, record_id):
         record = db.session.get(model, record_id)
         record.voided_at, record.void_reason = datetime.now(UTC), "entered in error"
         db.session.commit()
-
-
-def follow_up_form(**overrides) -> dict:
-    return {
-        "follow_up_date": date.today().isoformat(),
-        "pain": "2",
-        "still_using": "yes",
-        "global_rating": "markedly_improved",
-    } | overrides
 
 
 @pytest.fixture
