@@ -86,13 +86,12 @@ def test_a_child_blocked_on_a_full_pipe_is_ended_even_if_sigterm_is_caught():
 
     def big_items():
         while True:
-            yield b"x" * 1_000_000  # more than the pipe holds
+            yield os.getpid(), b"x" * 1_000_000  # more than the pipe holds
 
     previous = signal.signal(signal.SIGTERM, lambda *_: None)
     try:
         items = items_from_child(big_items)
-        next(items)
-        child = next(pid for pid in children_of(os.getpid()) if running(pid))
+        child, _ = next(items)
         closing = threading.Thread(target=items.close, daemon=True)
         closing.start()
         closing.join(30)
