@@ -22,9 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import export_import
-
-PASSWORD = "bench-password-12345"
+from bench import export_import, writes
 
 
 def measure(trials: int) -> dict:
@@ -36,8 +34,7 @@ def measure(trials: int) -> dict:
         export_import.fill(source, trials)
         export_import.export(source, trial_file)
         export_import.empty_database(target)
-        app = export_import.make_app(target)
-        client = _signed_in(app)
+        client = _signed_in(writes.bench_app(target))
         importing = subprocess.Popen(
             [sys.executable, "-m", "flask", "--app", "tracker", "import-trials"]
             + [trial_file, "--user", "bench"],
@@ -70,23 +67,12 @@ def measure(trials: int) -> dict:
 
 def _signed_in(app):
     """A test client signed in as a therapist made for the run."""
-    from tracker.auth.passwords import hash_password
-    from tracker.extensions import db
-    from tracker.models import User
-
-    app.config["WTF_CSRF_ENABLED"] = False
     with app.app_context():
-        db.session.add(
-            User(
-                username="bench-therapist",
-                role="therapist",
-                password_hash=hash_password(PASSWORD),
-            )
-        )
-        db.session.commit()
+        writes.ensure_account("bench-therapist", "therapist")
     client = app.test_client()
     client.post(
-        "/auth/login", data={"username": "bench-therapist", "password": PASSWORD}
+        "/auth/login",
+        data={"username": "bench-therapist", "password": writes.PASSWORD},
     )
     return client
 
