@@ -41,4 +41,6 @@ def settings_form(**overrides) -> dict:
         "band_high": "50",
         "session_idle_minutes": "30",
         "session_absolute_hours": "12",
+        "clinic_name": "",
+        "report_link_weeks": "26",
     } | overrides

@@ -6,8 +6,14 @@ import pytest
 
 from tracker.models import Patient, Trial
 
-#: The only pages open without a login.
-PUBLIC_ENDPOINTS = {"auth.login", "auth.setup", "health.healthz"}
+#: The only pages open without a login: a patient's report link needs its token.
+PUBLIC_ENDPOINTS = {
+    "auth.login",
+    "auth.setup",
+    "health.healthz",
+    "patient_reports.report",
+    "patient_reports.thanks",
+}
 STATIC_ENDPOINTS = {"static", "bootstrap.static"}
 
 
@@ -31,7 +37,7 @@ def test_every_page_but_login_refuses_an_anonymous_request(app, client, records)
     assert records.count(Trial) == 1
 
 
-def test_only_login_setup_and_health_are_public(app):
+def test_only_login_setup_health_and_report_links_are_public(app):
     public = {
         endpoint
         for endpoint, view in app.view_functions.items()

@@ -30,6 +30,9 @@ def create_app(test_config=None):
         MAX_CONTENT_LENGTH=16 * 1024 * 1024,
         # How long a save waits for SQLite's write lock (see docs/deployment.md).
         DATABASE_BUSY_SECONDS=15,
+        # The address patients' report links start with (docs/deployment.md);
+        # empty: the address the sheet was opened at.
+        PUBLIC_URL="",
         **DEFAULTS,
     )
     if test_config is None:
@@ -40,6 +43,8 @@ def create_app(test_config=None):
             app.config["SQLALCHEMY_DATABASE_URI"] = database_uri(
                 os.environ["DATABASE_URL"]
             )
+        if os.environ.get("PUBLIC_URL"):
+            app.config["PUBLIC_URL"] = os.environ["PUBLIC_URL"]
         if os.environ.get("SECRET_KEY"):
             app.config["SECRET_KEY"] = os.environ["SECRET_KEY"]
         if os.environ.get("TRACKER_BEHIND_HTTPS"):
@@ -127,6 +132,8 @@ def register_template_context(app: Flask) -> None:
 
     from .labels import (
         ACTIVITIES,
+        FOLLOW_UP_SOURCES,
+        FOLLOW_UP_STATUSES,
         INTERVENTIONS,
         RATING_LABELS,
         RELIEF_CRITERION_LABELS,
@@ -142,6 +149,8 @@ def register_template_context(app: Flask) -> None:
             "activities": ACTIVITIES,
             "ratings": RATING_LABELS,
             "criteria": RELIEF_CRITERION_LABELS,
+            "follow_up_sources": FOLLOW_UP_SOURCES,
+            "follow_up_statuses": FOLLOW_UP_STATUSES,
             "due_delta": timedelta(weeks=settings.follow_up_due_weeks),
         }
 
@@ -155,11 +164,20 @@ def register_blueprints(app: Flask) -> None:
     from .auth.views import bp as auth
     from .dashboard.views import bp as dashboard
     from .exports.views import bp as exports
+    from .patient_reports.views import bp as patient_reports
     from .patients.views import bp as patients
     from .trials.views import bp as trials
     from .web.access import requires
 
-    for blueprint in (auth, admin, patients, trials, dashboard, exports):
+    for blueprint in (
+        auth,
+        admin,
+        patients,
+        trials,
+        patient_reports,
+        dashboard,
+        exports,
+    ):
         app.register_blueprint(blueprint)
 
     @app.get("/")

@@ -36,6 +36,9 @@ AUDIT_FILTERS = ("table", "record", "user", "since", "until")
 
 _command_user: ContextVar[User | None] = ContextVar("command_user", default=None)
 
+#: Who a follow-up reported by the patient through a link is recorded as.
+SELF_REPORT = "patient (self-report)"
+
 #: The name a failed login's row gives when the typed one names no account:
 #: people type their password into the name field, and reviewers read the trail.
 UNKNOWN_USER = "(unknown user)"
@@ -67,8 +70,25 @@ def give_reason(reason: str) -> None:
     db.session.info["audit_reason"] = reason
 
 
-def log_event(action: str, details: dict | None = None, user: User | None = None):
-    """Record something other than a record change: a login, an export..."""
+def reported_by_patient() -> None:
+    """The changes committed next in this session come from a patient's report."""
+    db.session.info["audit_username"] = SELF_REPORT
+
+
+def log_event(
+    action: str,
+    details: dict | None = None,
+    user: User | None = None,
+    *,
+    table_name: str | None = None,
+    record_id: int | None = None,
+    reason: str | None = None,
+):
+    """Record something other than a record change: a login, an export...
+
+    An event about one record (a report link made for a trial, say) names
+    it, so it shows in that record's history.
+    """
     user = user or actor()
     db.session.add(
         AuditEvent(
@@ -76,6 +96,9 @@ def log_event(action: str, details: dict | None = None, user: User | None = None
             username=user.username if user else None,
             action=action,
             changes=details or {},
+            table_name=table_name,
+            record_id=record_id,
+            reason=reason,
         )
     )
 
@@ -175,7 +198,8 @@ def _recorder_id(given: int | None, user: User | None) -> int | None:
 
 @sa.event.listens_for(Session, "before_flush")
 def _stamp_new_records(session, flush_context, instances):
-    user = actor()
+    # A patient's report is the patient's, whoever is signed in on the device.
+    user = None if session.info.get("audit_username") else actor()
     session.info["audit_user"] = user
     for record in session.new:
         if isinstance(record, AUDITED):
@@ -189,12 +213,14 @@ def _stamp_new_records(session, flush_context, instances):
 def _write_audit_rows(session, flush_context):
     user = session.info.get("audit_user")
     reason = session.info.get("audit_reason")
+    username = session.info.get("audit_username")
     rows = []
     for record in session.new:
         if isinstance(record, AUDITED):
             changes = _created(type(record), partial(getattr, record))
             rows.append(
                 _row("create", record.__tablename__, record.id, changes, reason, user)
+                | ({"username": username} if username else {})
             )
     for record in session.dirty:
         if not isinstance(record, AUDITED):
@@ -292,6 +318,7 @@ def new_records(
 @sa.event.listens_for(Session, "after_rollback")
 def _forget_reason(session):
     session.info.pop("audit_reason", None)
+    session.info.pop("audit_username", None)
 
 
 def history(table_name: str, record_id: int) -> list[AuditEvent]:

@@ -40,3 +40,16 @@ RELIEF_CRITERION_LABELS = {
     "any": "any reduction in pain (at least 1 point)",
     "mcid": "a reduction of at least 2 points or 30% (Farrar et al. 2001)",
 }
+#: Who gave a follow-up: a therapist at the clinic, or the patient by link.
+FOLLOW_UP_SOURCES = {
+    "clinic": "Recorded at the clinic",
+    "patient": "Reported by the patient",
+}
+#: Where a trial stands with its outcome follow-up (computed, never stored).
+FOLLOW_UP_STATUSES = {
+    "awaiting": "Awaiting (too early for the outcome)",
+    "due": "Due",
+    "overdue": "Overdue",
+    "outcome_recorded": "Outcome recorded",
+    "lost": "Lost to follow-up",
+}

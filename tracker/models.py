@@ -14,11 +14,19 @@ import sqlalchemy as sa
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
+from analysis.follow_up import FollowUpStatus, follow_up_status
 from analysis.rule import GLOBAL_RATINGS, FollowUpDate, Verdict, choose_outcome
 from analysis.rule import verdict as rule_verdict
 
 from .extensions import db
-from .labels import ACTIVITIES, INTERVENTIONS, ROLES, SEXES, SIDES
+from .labels import (
+    ACTIVITIES,
+    FOLLOW_UP_SOURCES,
+    INTERVENTIONS,
+    ROLES,
+    SEXES,
+    SIDES,
+)
 
 CODE_MAX = 40
 PRODUCT_MAX = 200
@@ -205,6 +213,9 @@ class Trial(ClinicalRecord, db.Model):
     pain_without: Mapped[int] = mapped_column(sa.SmallInteger)
     pain_with: Mapped[int] = mapped_column(sa.SmallInteger)
     notes: Mapped[str] = mapped_column(sa.Text, default="")
+    #: Marked lost to follow-up by a therapist (with the reason); None if not.
+    lost_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    lost_reason: Mapped[str | None] = mapped_column(sa.String(REASON_MAX))
     patient: Mapped[Patient] = relationship(back_populates="trials")
     #: Loaded with the trials, in one query for all of them: pages list a
     #: patient's trials with each one's outcome.
@@ -218,6 +229,24 @@ class Trial(ClinicalRecord, db.Model):
     def current_follow_ups(self) -> list[FollowUp]:
         """The follow-ups that have not been voided."""
         return [f for f in self.follow_ups if not f.voided]
+
+    @property
+    def lost(self) -> bool:
+        """Whether a therapist marked the trial lost to follow-up."""
+        return self.lost_at is not None
+
+    def follow_up_status(
+        self, minimum_weeks: int, due_weeks: int, today: date | None = None
+    ) -> FollowUpStatus:
+        """Where the trial stands with its outcome follow-up, as of ``today``."""
+        return follow_up_status(
+            self.trial_date,
+            self.outcome(minimum_weeks, due_weeks) is not None,
+            self.lost,
+            today or date.today(),
+            minimum_weeks,
+            due_weeks,
+        )
 
     @property
     def worse_with_aid(self) -> bool:
@@ -256,6 +285,7 @@ class FollowUp(ClinicalRecord, db.Model):
         sa.CheckConstraint(
             _one_of("global_rating", GLOBAL_RATINGS), name="rating_known"
         ),
+        sa.CheckConstraint(_one_of("source", FOLLOW_UP_SOURCES), name="source_known"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -264,9 +294,53 @@ class FollowUp(ClinicalRecord, db.Model):
     pain: Mapped[int] = mapped_column(sa.SmallInteger)
     still_using: Mapped[bool]
     global_rating: Mapped[str] = mapped_column(sa.String(20))
+    #: ``clinic`` (a therapist saw the patient) or ``patient`` (reported by link).
+    source: Mapped[str] = mapped_column(
+        sa.String(10), default="clinic", server_default="clinic"
+    )
     trial: Mapped[Trial] = relationship(back_populates="follow_ups")
 
     @property
     def weeks_after_trial(self) -> float:
         """Weeks between the trial and this follow-up."""
         return (self.follow_up_date - self.trial.trial_date).days / 7
+
+
+class ReportLink(db.Model):
+    """A single-use link a patient opens from home to report their follow-up.
+
+    The link's token is an HMAC of its id and ``nonce`` under the app's secret
+    key (:mod:`tracker.reports.links`): the sheet can print it again, and
+    nothing stored here is enough to make or use one.
+    """
+
+    __tablename__ = "report_link"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    trial_id: Mapped[int] = mapped_column(sa.ForeignKey("trial.id"), index=True)
+    nonce: Mapped[str] = mapped_column(sa.String(32))
+    created_at: Mapped[datetime] = mapped_column(
+        sa.DateTime(timezone=True), default=utcnow
+    )
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+    revoked_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    #: The follow-up the patient's report created.
+    follow_up_id: Mapped[int | None] = mapped_column(sa.ForeignKey("follow_up.id"))
+    trial: Mapped[Trial] = relationship()
+
+    @property
+    def open(self) -> bool:
+        """Neither revoked nor used (it may still have expired)."""
+        return self.revoked_at is None and self.used_at is None
+
+
+class ReportLinkRefusal(db.Model):
+    """A refused request to a report link, so guessing is throttled per address."""
+
+    __tablename__ = "report_link_refusal"
+    __table_args__ = (sa.Index("ix_report_link_refusal_address", "address", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    address: Mapped[str] = mapped_column(sa.String(64))

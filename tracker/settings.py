@@ -18,9 +18,15 @@ DEFAULTS = {
     "REFERENCE_BAND": (0.25, 0.50),
     "SESSION_IDLE_MINUTES": 30,
     "SESSION_ABSOLUTE_HOURS": 12,
+    "CLINIC_NAME": "",
+    "REPORT_LINK_WEEKS": 26,
 }
 #: The longest absolute session lifetime an admin may choose: a week.
 MAX_SESSION_HOURS = 7 * 24
+#: The longest a clinic name may be: it heads the patient's sheet.
+CLINIC_NAME_MAX = 120
+#: The longest a report link may stay open after its trial: two years.
+MAX_REPORT_LINK_WEEKS = 104
 
 
 @dataclass(frozen=True)
@@ -36,6 +42,10 @@ class ClinicSettings:
     session_idle_minutes: int = 30
     #: However busy, a session ends this long after its login.
     session_absolute_hours: int = 12
+    #: Heads the patient's result sheet and report page; empty: no name shown.
+    clinic_name: str = ""
+    #: A patient's report link stops working this many weeks after the trial.
+    report_link_weeks: int = 26
 
     def __post_init__(self):
         if self.relief_criterion not in CLINIC_RELIEF_CRITERIA:
@@ -58,6 +68,16 @@ class ClinicSettings:
             raise ValueError(
                 f"SESSION_ABSOLUTE_HOURS must be between 1 and {MAX_SESSION_HOURS}"
             )
+        if not isinstance(self.clinic_name, str) or len(self.clinic_name) > (
+            CLINIC_NAME_MAX
+        ):
+            raise ValueError(
+                f"CLINIC_NAME must be text of at most {CLINIC_NAME_MAX} characters"
+            )
+        if not 1 <= self.report_link_weeks <= MAX_REPORT_LINK_WEEKS:
+            raise ValueError(
+                f"REPORT_LINK_WEEKS must be between 1 and {MAX_REPORT_LINK_WEEKS}"
+            )
 
     @classmethod
     def from_config(cls, config) -> ClinicSettings:
@@ -72,6 +92,8 @@ class ClinicSettings:
             band_high=float(high),
             session_idle_minutes=int(config["SESSION_IDLE_MINUTES"]),
             session_absolute_hours=int(config["SESSION_ABSOLUTE_HOURS"]),
+            clinic_name=config["CLINIC_NAME"],
+            report_link_weeks=int(config["REPORT_LINK_WEEKS"]),
         )
 
     def as_config(self) -> dict:
@@ -84,6 +106,8 @@ class ClinicSettings:
             "REFERENCE_BAND": [self.band_low, self.band_high],
             "SESSION_IDLE_MINUTES": self.session_idle_minutes,
             "SESSION_ABSOLUTE_HOURS": self.session_absolute_hours,
+            "CLINIC_NAME": self.clinic_name,
+            "REPORT_LINK_WEEKS": self.report_link_weeks,
         }
 
 

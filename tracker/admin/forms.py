@@ -1,7 +1,13 @@
 """Forms for managing users and the clinic's settings."""
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DecimalField, IntegerField, PasswordField
+from wtforms import (
+    BooleanField,
+    DecimalField,
+    IntegerField,
+    PasswordField,
+    StringField,
+)
 from wtforms.validators import (
     EqualTo,
     InputRequired,
@@ -23,8 +29,8 @@ from ..auth.forms import (
 )
 from ..labels import RATING_LABELS, RELIEF_CRITERION_LABELS, ROLES
 from ..models import User
-from ..settings import MAX_SESSION_HOURS
-from ..web.forms import choice_field
+from ..settings import CLINIC_NAME_MAX, MAX_REPORT_LINK_WEEKS, MAX_SESSION_HOURS
+from ..web.forms import choice_field, clean_text
 
 
 def _role_field():
@@ -136,6 +142,31 @@ class SettingsForm(FlaskForm):
             ),
         ],
     )
+
+    clinic_name = StringField(
+        "Clinic name (heads the patient's result sheet)",
+        validators=[Length(max=CLINIC_NAME_MAX)],
+        filters=[clean_text],
+        description="Leave empty to print no name.",
+    )
+    report_link_weeks = IntegerField(
+        "Patients' report links stop working this many weeks after the trial",
+        validators=[
+            InputRequired("Enter a whole number of weeks."),
+            NumberRange(
+                1,
+                MAX_REPORT_LINK_WEEKS,
+                f"Between 1 and {MAX_REPORT_LINK_WEEKS} weeks.",
+            ),
+        ],
+    )
+
+    def validate_report_link_weeks(self, field):
+        due = self.follow_up_due_weeks.data
+        if due is not None and field.data is not None and field.data < due:
+            raise ValidationError(
+                "Links must work until the follow-up is due: at least the due week."
+            )
 
     def validate_follow_up_due_weeks(self, field):
         minimum = self.follow_up_minimum_weeks.data

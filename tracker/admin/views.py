@@ -138,6 +138,8 @@ def settings():
             band_high=float(form.band_high.data) / 100,
             session_idle_minutes=form.session_idle_minutes.data,
             session_absolute_hours=form.session_absolute_hours.data,
+            clinic_name=(form.clinic_name.data or "").strip(),
+            report_link_weeks=form.report_link_weeks.data,
         )
         old, new = current.as_config(), chosen.as_config()
         changes = {

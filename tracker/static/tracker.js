@@ -5,3 +5,10 @@ document.addEventListener("DOMContentLoaded", () => {
     firstError.focus();
   }
 });
+
+// A print button (the result sheet): the browser's own print dialog.
+document.addEventListener("click", (event) => {
+  if (event.target.closest("[data-print]")) {
+    window.print();
+  }
+});

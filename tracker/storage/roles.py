@@ -22,6 +22,10 @@ PRIVILEGES = {
     "patient": ("SELECT", "INSERT", "UPDATE"),
     "trial": ("SELECT", "INSERT", "UPDATE"),
     "follow_up": ("SELECT", "INSERT", "UPDATE"),
+    # Report links are revoked or spent by an update, never deleted.
+    "report_link": ("SELECT", "INSERT", "UPDATE"),
+    # Refused report-link requests are counted, never changed.
+    "report_link_refusal": ("SELECT", "INSERT"),
     # The audit trail is append-only.
     "audit_event": ("SELECT", "INSERT"),
     # Accounts are deactivated, never deleted.

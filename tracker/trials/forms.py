@@ -3,7 +3,7 @@
 from datetime import date
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, RadioField, StringField, TextAreaField
+from wtforms import DateField, HiddenField, RadioField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, ValidationError
 
 from ..labels import ACTIVITIES, INTERVENTIONS, RATING_LABELS
@@ -132,3 +132,14 @@ class FollowUpUpdateForm(FollowUpForm):
     """A correction to a saved follow-up, with its reason."""
 
     reason = reason_field()
+
+
+class LostForm(FlaskForm):
+    """Giving up on a trial's outcome (or taking that back), with the reason.
+
+    ``mark`` says which was meant ("lost" or "found"), so a form sent twice
+    does not undo itself.
+    """
+
+    mark = HiddenField()
+    reason = reason_field("Reason")

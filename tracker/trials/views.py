@@ -7,14 +7,21 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from .. import audit
 from ..extensions import db
-from ..models import FollowUp, Patient, Trial
+from ..models import FollowUp, Patient, Trial, utcnow
+from ..patient_reports import links
 from ..reporting.filters import TrialFilterForm
 from ..settings import clinic_settings
 from ..storage.sql import days_between
 from ..voiding import refuse_if_closed, void_page
 from ..web.access import requires
 from ..web.params import paginate
-from .forms import FollowUpForm, FollowUpUpdateForm, TrialForm, TrialUpdateForm
+from .forms import (
+    FollowUpForm,
+    FollowUpUpdateForm,
+    LostForm,
+    TrialForm,
+    TrialUpdateForm,
+)
 
 bp = Blueprint("trials", __name__)
 
@@ -54,7 +61,12 @@ def detail(trial_id: int):
     """A trial with the rule's verdict and its follow-ups."""
     trial = db.get_or_404(Trial, trial_id)
     return render_template(
-        "trials/detail.html", trial=trial, history=audit.history("trial", trial.id)
+        "trials/detail.html",
+        trial=trial,
+        history=audit.history("trial", trial.id),
+        report_link=links.open_link(trial),
+        link_expires=links.expires_on(trial, clinic_settings()),
+        today=date.today(),
     )
 
 
@@ -145,6 +157,28 @@ def due():
     )
     trials = paginate(query, per_page=50)
     return render_template("trials/due.html", trials=trials)
+
+
+@bp.route("/trials/<int:trial_id>/lost", methods=["GET", "POST"])
+@requires("record")
+def lost(trial_id: int):
+    """Mark a trial lost to follow-up, or take the mark back; audited, with a reason."""
+    trial = db.get_or_404(Trial, trial_id)
+    refuse_if_closed(trial)
+    form = LostForm(mark="found" if trial.lost else "lost")
+    if form.validate_on_submit():
+        if (form.mark.data == "lost") == trial.lost:
+            flash("Nothing changed: the trial was already so marked.", "info")
+        elif trial.lost:
+            trial.lost_at, trial.lost_reason = None, None
+            flash("The trial is no longer marked lost to follow-up.", "success")
+        else:
+            trial.lost_at, trial.lost_reason = utcnow(), form.reason.data
+            flash("Trial marked lost to follow-up.", "success")
+        audit.give_reason(form.reason.data)
+        db.session.commit()
+        return redirect(url_for("trials.detail", trial_id=trial.id))
+    return render_template("trials/lost.html", form=form, trial=trial)
 
 
 @bp.route("/trials/<int:trial_id>/void", methods=["GET", "POST"])

@@ -34,7 +34,7 @@ def register(app: Flask) -> None:
         )
         headers["X-Content-Type-Options"] = "nosniff"
         headers["X-Frame-Options"] = "DENY"
-        headers["Referrer-Policy"] = "same-origin"
+        headers.setdefault("Referrer-Policy", "same-origin")  # a page may be stricter
         headers.setdefault("Cache-Control", "no-store")
         if app.config.get("BEHIND_HTTPS"):
             headers["Strict-Transport-Security"] = "max-age=31536000"

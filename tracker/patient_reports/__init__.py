@@ -1,0 +1,1 @@
+"""Outcomes that arrive: the patient's result sheet and reports from home by link."""
