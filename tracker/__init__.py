@@ -120,10 +120,11 @@ def register_extensions(app: Flask) -> None:
     bootstrap.init_app(app)
     login_manager.init_app(app)
     from . import audit  # noqa: F401  (session events)
-    from .web import access, security
+    from .web import access, logs, security
 
     access.register(app)
     security.register(app)
+    logs.register()
 
 
 def register_template_context(app: Flask) -> None:
