@@ -303,3 +303,36 @@ def test_reviewers_cannot_print_sheets_or_revoke_links(client, auth, records):
 def test_sheet_of_a_missing_trial_is_a_404(client, auth):
     auth.login()
     assert client.get("/trials/4242/sheet").status_code == 404
+
+
+def test_clinic_name_and_link_lifetime_are_clinic_settings(app, client, auth):
+    auth.login("admin")
+    too_long = "x" * 121
+    page = client.post(
+        "/admin/settings",
+        data=settings_form(clinic_name=too_long, report_link_weeks="8"),
+    )
+    assert page.status_code == 200
+    assert "Field cannot be longer than 120 characters." in page.text
+    assert "Links must work until the follow-up is due" in page.text
+    response = client.post(
+        "/admin/settings",
+        data=settings_form(clinic_name="  Riverside Physio ", report_link_weeks="30"),
+    )
+    assert response.status_code == 302
+    with app.test_request_context():
+        from tracker.settings import clinic_settings
+
+        settings = clinic_settings()
+    assert settings.clinic_name == "Riverside Physio"
+    assert settings.report_link_weeks == 30
+
+
+def test_a_link_works_until_its_last_day_and_not_after(app, client, auth, records):
+    auth.login()
+    weeks = 26
+    last_day = records.trial(trial_date=date.today() - timedelta(weeks=weeks))
+    day_after = records.trial(trial_date=date.today() - timedelta(weeks=weeks, days=1))
+    patient = app.test_client()
+    assert patient.get(sheet_link(client, last_day)).status_code == 200
+    assert patient.get(sheet_link(client, day_after)).status_code == 404
