@@ -8,6 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.helpers import settings_form
+from tracker import audit
 from tracker.extensions import db
 from tracker.models import AuditEvent, FollowUp, ReportLink, ReportLinkRefusal
 from tracker.patient_reports import throttle
@@ -336,3 +337,22 @@ def test_a_link_works_until_its_last_day_and_not_after(app, client, auth, record
     patient = app.test_client()
     assert patient.get(sheet_link(client, last_day)).status_code == 200
     assert patient.get(sheet_link(client, day_after)).status_code == 404
+
+
+def test_the_trial_history_lists_the_links_made_and_revoked(app, client, auth, records):
+    trial_id = records.trial()
+    auth.login()
+    sheet_link(client, trial_id)
+    client.post(f"/trials/{trial_id}/report-link/revoke")
+    page = client.get(f"/trials/{trial_id}")
+    assert page.status_code == 200
+    assert "report_link_created" in page.text and "report_link_revoked" in page.text
+    assert "No report link is out" in page.text
+    with app.app_context():
+        trail = db.session.scalars(
+            sa.select(AuditEvent)
+            .where(AuditEvent.table_name == "trial", AuditEvent.record_id == trial_id)
+            .order_by(AuditEvent.id)
+        ).all()
+        [version] = audit.versions(trail)  # link events change no field
+        assert version["pain_with"] == 3

@@ -33,6 +33,8 @@ AUDITED = (Patient, Trial, FollowUp)
 UNAUDITED_COLUMNS = {"id", "created_at"}
 #: The audit trail's filters, as the page and the export read them.
 AUDIT_FILTERS = ("table", "record", "user", "since", "until")
+#: The actions of rows that change a record's fields.
+RECORD_ACTIONS = ("create", "update", "void")
 
 _command_user: ContextVar[User | None] = ContextVar("command_user", default=None)
 
@@ -366,9 +368,15 @@ def _start_of(text: str, days_later: int = 0) -> datetime | None:
 
 
 def versions(events: Iterable[AuditEvent]) -> list[dict]:
-    """Each version of a record, rebuilt from its audit rows alone."""
+    """Each version of a record, rebuilt from its audit rows alone.
+
+    Events about the record that change none of its fields (a report link
+    made for a trial) make no version.
+    """
     rebuilt, current = [], {}
     for event in events:
+        if event.action not in RECORD_ACTIONS:
+            continue
         current = current | {key: new for key, (_old, new) in event.changes.items()}
         rebuilt.append(dict(current))
     return rebuilt
