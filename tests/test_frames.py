@@ -3,10 +3,11 @@
 from datetime import date, timedelta
 
 import pandas as pd
+import pytest
 
 from tracker.extensions import db
 from tracker.labels import ACTIVITIES, INTERVENTIONS
-from tracker.models import Trial
+from tracker.models import Trial, utcnow
 from tracker.reporting.filters import TrialFilters
 from tracker.reporting.frames import trials_frame
 from tracker.settings import clinic_settings
@@ -53,3 +54,38 @@ def test_every_small_value_survives_the_trip_from_the_database(app, users, recor
     assert len(trials) == len(INTERVENTIONS) * len(ACTIVITIES)
     got = trials[list(expected[0])].astype(object).where(trials.notna(), None)
     assert got.to_dict("records") == expected
+
+
+@pytest.mark.parametrize("detail", [True, False])
+def test_the_outcome_source_and_the_lost_mark_come_with_every_frame(
+    app, records, detail
+):
+    voided = {"voided_at": utcnow(), "void_reason": "entered in error"}
+    reported = records.trial()
+    records.follow_up(reported, weeks=4, source="clinic")  # too early to count
+    records.follow_up(reported, weeks=12, source="patient")
+    seen = records.trial()
+    records.follow_up(seen, weeks=12, source="clinic")
+    records.follow_up(seen, weeks=20, source="patient")  # farther from week 12
+    lost = records.trial(lost_at=utcnow(), lost_reason="moved away")
+    records.follow_up(lost, weeks=12, source="patient", **voided)
+    found_again = records.trial(lost_at=utcnow(), lost_reason="no answer")
+    records.follow_up(found_again, weeks=11, source="clinic")
+    with app.test_request_context():
+        trials = trials_frame(TrialFilters(), detail=detail).set_index("trial_id")
+    assert trials["outcome_source"].astype(object).where(
+        trials["outcome_source"].notna(), None
+    ).to_dict() == {
+        reported: "patient",
+        seen: "clinic",
+        lost: None,
+        found_again: "clinic",
+    }
+    assert list(trials["outcome_source"].cat.categories) == ["clinic", "patient"]
+    assert trials["lost"].dtype == bool
+    assert trials["lost"].to_dict() == {
+        reported: False,
+        seen: False,
+        lost: True,
+        found_again: True,
+    }
