@@ -1,5 +1,6 @@
 """Marking a trial lost to follow-up: with a reason, audited, and undone."""
 
+import re
 from datetime import date, timedelta
 
 import sqlalchemy as sa
@@ -114,3 +115,19 @@ def test_the_trial_page_shows_who_gave_each_follow_up(client, auth, records):
     page = client.get(f"/trials/{trial_id}").text
     assert "Recorded at the clinic" in page and "Reported by the patient" in page
     assert "Print for the patient" in page
+
+
+def test_the_patient_page_shows_each_trials_follow_up_status(client, auth, records):
+    patient_id = records.patient()
+    today = date.today()
+    records.trial(patient_id, trial_date=today - timedelta(weeks=2))
+    records.trial(patient_id, trial_date=today - timedelta(weeks=8))
+    records.trial(patient_id, trial_date=today - timedelta(weeks=20))
+    reported = records.trial(patient_id, trial_date=today - timedelta(weeks=12))
+    records.follow_up(reported, weeks=12, source="patient")
+    auth.login()
+    page = client.get(f"/patients/{patient_id}").text
+    assert re.search(r"<td>\s*Awaiting \(too early for the outcome\)\s*</td>", page)
+    assert re.search(r"<td>\s*Due\s*<br><a", page)
+    assert re.search(r"<td>\s*Overdue\s*<br><a", page)
+    assert "reported by the patient" in page
