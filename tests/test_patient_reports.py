@@ -174,6 +174,15 @@ def test_bad_answers_are_refused_beside_the_question_and_nothing_is_saved(
     assert patient.post(link, data=REPORT).status_code == 302
 
 
+def link_past_its_last_day(app, client, records) -> str:
+    """A link printed while it worked, of a trial now past the links' lifetime."""
+    trial_id = records.trial(trial_date=date.today() - timedelta(weeks=27))
+    app.config["REPORT_LINK_WEEKS"] = 30
+    link = sheet_link(client, trial_id)
+    app.config["REPORT_LINK_WEEKS"] = 26
+    return link
+
+
 def refused_alike(client, paths):
     pages = [client.get(path) for path in paths]
     assert {page.status_code for page in pages} == {404}
@@ -190,9 +199,7 @@ def test_expired_revoked_spent_and_made_up_links_are_refused_alike(
     revoked_trial = records.trial()
     revoked = sheet_link(client, revoked_trial)
     client.post(f"/trials/{revoked_trial}/report-link/revoke")
-    expired = sheet_link(
-        client, records.trial(trial_date=date.today() - timedelta(weeks=27))
-    )
+    expired = link_past_its_last_day(app, client, records)
     valid = sheet_link(client, records.trial())
     link_id, mac = valid.removeprefix("/r/").split("-", 1)
     forged = f"/r/{link_id}-{'A' * 22}"
@@ -336,7 +343,10 @@ def test_a_link_works_until_its_last_day_and_not_after(app, client, auth, record
     day_after = records.trial(trial_date=date.today() - timedelta(weeks=weeks, days=1))
     patient = app.test_client()
     assert patient.get(sheet_link(client, last_day)).status_code == 200
-    assert patient.get(sheet_link(client, day_after)).status_code == 404
+    app.config["REPORT_LINK_WEEKS"] = weeks + 1  # long enough to print it
+    late = sheet_link(client, day_after)
+    app.config["REPORT_LINK_WEEKS"] = weeks
+    assert patient.get(late).status_code == 404
 
 
 def test_the_trial_history_lists_the_links_made_and_revoked(app, client, auth, records):
@@ -356,3 +366,11 @@ def test_the_trial_history_lists_the_links_made_and_revoked(app, client, auth, r
         ).all()
         [version] = audit.versions(trail)  # link events change no field
         assert version["pain_with"] == 3
+
+
+def test_a_sheet_printed_after_the_links_last_day_prints_no_link(client, auth, records):
+    trial_id = records.trial(trial_date=date.today() - timedelta(weeks=30))
+    auth.login()
+    page = client.get(f"/trials/{trial_id}/sheet").text
+    assert 'id="sheet-url"' not in page
+    assert "The time to report back by link ended on" in page

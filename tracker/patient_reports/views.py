@@ -47,7 +47,10 @@ def sheet(trial_id: int):
         link = links.ensure_open_link(trial)
         db.session.commit()
     verdict = trial.verdict(settings.relief_criterion)
-    url = links.public_url(links.token_for(link)) if link else None
+    # Past its last day a link is not printed: the patient could not use it.
+    url = None
+    if link is not None and links.usable(link, settings):
+        url = links.public_url(links.token_for(link))
     return render_template(
         "patient_reports/sheet.html",
         trial=trial,
