@@ -272,12 +272,12 @@ def test_edit_follow_up(app, client, records):
         assert db.session.get(FollowUp, follow_up).global_rating == "same"
 
 
-def test_due_list_holds_trials_past_due_without_outcome(client, records):
+def test_due_list_holds_trials_from_the_minimum_week_without_outcome(client, records):
     overdue = records.trial(
         records.patient(code="PF-DUE"), trial_date=date.today() - timedelta(weeks=12)
     )
     records.trial(
-        records.patient(code="PF-RECENT"), trial_date=date.today() - timedelta(weeks=11)
+        records.patient(code="PF-RECENT"), trial_date=date.today() - timedelta(weeks=5)
     )
     done = records.trial(
         records.patient(code="PF-DONE"), trial_date=date.today() - timedelta(weeks=14)

@@ -1,9 +1,10 @@
 """Trials of an aid and their follow-ups."""
 
-from datetime import date, timedelta
+from datetime import date
 
 import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 
 from .. import audit
 from ..extensions import db
@@ -11,10 +12,16 @@ from ..models import FollowUp, Patient, Trial, utcnow
 from ..patient_reports import links
 from ..reporting.filters import TrialFilterForm
 from ..settings import clinic_settings
-from ..storage.sql import days_between
 from ..voiding import refuse_if_closed, void_page
 from ..web.access import requires
 from ..web.params import paginate
+from .due import (
+    REPORT_LINK_STATES,
+    DueFilterForm,
+    DueFilters,
+    due_query,
+    due_rows,
+)
 from .forms import (
     FollowUpForm,
     FollowUpUpdateForm,
@@ -131,32 +138,20 @@ def update_follow_up(follow_up_id: int):
 @bp.get("/follow-ups/due")
 @requires("read")
 def due():
-    """Trials whose follow-up date has come and that still lack an outcome."""
-    settings = clinic_settings()
-    due_days = settings.follow_up_due_weeks * 7
-    has_outcome = (
-        sa.select(FollowUp.id)
-        .where(
-            FollowUp.trial_id == Trial.id,
-            FollowUp.voided_at.is_(None),
-            days_between(FollowUp.follow_up_date, Trial.trial_date)
-            >= settings.follow_up_minimum_weeks * 7,
-        )
-        .exists()
-    )
-    query = (
-        sa.select(Trial)
-        .join(Trial.patient)
-        .where(
-            Trial.trial_date <= date.today() - timedelta(days=due_days),
-            ~has_outcome,
-            Trial.voided_at.is_(None),
-            Patient.voided_at.is_(None),
-        )
-        .order_by(Trial.trial_date, Patient.code, Trial.id)
-    )
+    """Trials without an outcome by follow-up status, aid and recorder; by due date."""
+    form = DueFilterForm.from_args(request.args)
+    filters = form.filters(current_user.id)
+    settings, today = clinic_settings(), date.today()
+    # Invalid filters match nothing, rather than everything.
+    query = due_query(filters or DueFilters(statuses=()), settings, today)
     trials = paginate(query, per_page=50)
-    return render_template("trials/due.html", trials=trials)
+    return render_template(
+        "trials/due.html",
+        trials=trials,
+        rows=due_rows(trials.items, settings, today),
+        filters=form,
+        report_link_states=REPORT_LINK_STATES,
+    )
 
 
 @bp.route("/trials/<int:trial_id>/lost", methods=["GET", "POST"])
