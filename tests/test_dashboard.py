@@ -185,3 +185,14 @@ def test_rates_figure_bars_carry_the_wilson_interval(app, clinic):
     assert rate + error_bars["array"][0] == pytest.approx(group["wilson"][1])
     assert rate - error_bars["arrayminus"][0] == pytest.approx(group["wilson"][0])
     assert clinic.count(Trial) == 24
+
+
+def test_sections_are_numbered_in_order_with_completeness_after_the_rule(
+    client, auth, clinic
+):
+    auth.login("reviewer")
+    page = client.get("/dashboard/").text
+    headings = re.findall(r'<h2 id="[a-z-]+">(\d+)\. ([^<]+)</h2>', page)
+    assert [int(number) for number, _ in headings] == [1, 2, 3, 4, 5, 6]
+    assert headings[2][1] == "Follow-up completeness"
+    assert "Outcomes are recorded for" in page

@@ -6,6 +6,7 @@ from datetime import date, timedelta
 import pytest
 
 import tracker.dashboard.content as content
+import tracker.dashboard.views as views
 from tests.helpers import settings_form, trial_form
 from tracker.dashboard.cache import ComputedCache
 
@@ -146,3 +147,34 @@ def test_the_cache_keeps_the_most_recently_used_entries():
     cache.get_or_compute("c", lambda: 3)
     assert cache.get_or_compute("b", lambda: "recomputed") == "recomputed"
     assert cache.get_or_compute("a", lambda: "again") == "again"
+
+
+def test_a_new_day_computes_the_follow_up_statuses_again(
+    client, auth, records, clinic, computed, monkeypatch
+):
+    # Awaiting today (41 days), due from tomorrow (42 days).
+    records.trial(trial_date=date.today() - timedelta(days=41))
+    auth.login("admin")
+
+    def completeness():
+        response = client.get("/api/summary")
+        return response.get_json()["completeness"]["overall"]
+
+    today = completeness()
+    assert completeness() == today
+    assert computed["summary"] == 1
+
+    class Tomorrow(date):
+        @classmethod
+        def today(cls):
+            return date.today() + timedelta(days=1)
+
+    monkeypatch.setattr(views, "date", Tomorrow)
+    tomorrow = completeness()
+    assert computed["summary"] == 2
+    assert (tomorrow["awaiting"], tomorrow["due"]) == (
+        today["awaiting"] - 1,
+        today["due"] + 1,
+    )
+    page = client.get("/dashboard/").text
+    assert (date.today() + timedelta(days=1)).isoformat() in page

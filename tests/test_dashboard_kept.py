@@ -166,3 +166,19 @@ def test_missing_ids_are_found_in_runs():
     ]
     assert kept._missing(4, 6, [4, 5, 6], 0.0) == []
     assert kept._missing(5, 4, [], 0.0) == []
+
+
+def test_marking_a_trial_lost_is_read_again_alone(app, client, auth, clinic, reads):
+    auth.login("admin")
+    trial = clinic["trials"][0]
+    assert not assert_up_to_date(app)["lost"].any()
+
+    response = client.post(
+        f"/trials/{trial}/lost",
+        data={"mark": "lost", "reason": "moved away, cannot be reached"},
+    )
+
+    assert response.status_code == 302
+    current = assert_up_to_date(app)
+    assert reads[-1] == 1
+    assert current.loc[current["lost"], "trial_id"].tolist() == [trial]

@@ -24,6 +24,15 @@ RATE_KEYS = {
     "p_value_vs_low",
     "p_value_vs_high",
 }
+COMPLETENESS_COUNTS = {
+    "counted",
+    "outcome_clinic",
+    "outcome_patient",
+    "awaiting",
+    "due",
+    "overdue",
+    "lost",
+}
 ESTIMATES = ("sensitivity", "specificity", "ppv", "npv", "lr_positive", "lr_negative")
 
 
@@ -175,6 +184,7 @@ def test_summary_json_has_the_documented_shape(client, auth, seeded):
         "overall",
         "rule",
         "rule_by_criterion",
+        "completeness",
     }
     assert body["unit"] == "patient"
     assert set(body["settings"]) == {
@@ -202,6 +212,24 @@ def test_summary_json_has_the_documented_shape(client, auth, seeded):
         assert {"criterion", "tp", "fp", "fn", "tn", *ESTIMATES} <= set(check)
         for name in ESTIMATES:
             assert {"value", "ci"} <= set(check[name])
+    completeness = body["completeness"]
+    assert set(completeness) == {"as_of", "groups", "overall"}
+    assert date.fromisoformat(completeness["as_of"]) == date.today()
+    assert [g["intervention"] for g in completeness["groups"]] == [
+        "insole",
+        "taping",
+        "brace",
+    ]
+    for group in [*completeness["groups"], completeness["overall"]]:
+        assert set(group) - {"intervention"} == {
+            *COMPLETENESS_COUNTS,
+            "follow_up",
+            "follow_up_with_relief",
+            "follow_up_without_relief",
+        }
+        for rate in ("follow_up", "follow_up_with_relief", "follow_up_without_relief"):
+            assert set(group[rate]) == {"count", "n", "rate", "wilson", "exact"}
+    assert "intervention" not in completeness["overall"]
 
 
 def test_filters_change_the_numbers_as_they_should(client, auth, seeded):

@@ -9,11 +9,19 @@ from datetime import date
 import pandas as pd
 
 import analysis
+from analysis.follow_up import GRACE_WEEKS
 
 from ..labels import ACTIVITIES, INTERVENTIONS
 from ..reporting import charts
 from ..reporting.filters import TrialFilters
-from ..reporting.summary import Summary, banded, rate_row, rule_in_words, summarise
+from ..reporting.summary import (
+    Summary,
+    banded,
+    completeness_in_words,
+    rate_row,
+    rule_in_words,
+    summarise,
+)
 from ..settings import ClinicSettings, clinic_settings
 from .kept import current_trials_frame
 
@@ -31,6 +39,10 @@ class Dashboard:
 
     summary: Summary
     aids: list[dict]
+    completeness: list[dict]
+    completeness_words: str
+    #: The last week an outcome is due before it is overdue.
+    last_due_week: int
     tables: list[tuple[str, str, list[dict]]]
     months: list[dict]
     pain_change: list[dict]
@@ -39,16 +51,21 @@ class Dashboard:
 
 
 def dashboard_content(
-    filters: TrialFilters, settings: ClinicSettings | None = None
+    filters: TrialFilters,
+    settings: ClinicSettings | None = None,
+    today: date | None = None,
 ) -> Dashboard | None:
-    """The dashboard for the trials matching ``filters``; None when there are none."""
+    """The dashboard for the trials matching ``filters``; None when there are none.
+
+    Follow-up statuses are as of ``today`` (by default the server's date).
+    """
     settings = settings or clinic_settings()
     trials = current_trials_frame(filters, settings)
     if trials.empty:
         return None
     unit = filters.unit
     trials = analysis.check_trials(trials, settings.benefit_definition)
-    result = summarise(trials, settings, unit)
+    result = summarise(trials, settings, unit, today)
     options = {
         "unit": unit,
         "criterion": settings.relief_criterion,
@@ -93,9 +110,17 @@ def dashboard_content(
         for group in result.groups
     ]
     aids.append(result.overall | {"label": "All aids", "args": base_args})
+    completeness = [
+        group | {"label": INTERVENTIONS[group["intervention"]]}
+        for group in result.completeness["groups"]
+    ]
+    completeness.append(result.completeness["overall"] | {"label": "All aids"})
     return Dashboard(
         summary=result,
         aids=aids,
+        completeness=completeness,
+        completeness_words=completeness_in_words(result.completeness),
+        last_due_week=settings.follow_up_due_weeks + GRACE_WEEKS,
         tables=tables,
         months=months,
         pain_change=pain_change,
@@ -109,9 +134,12 @@ def dashboard_content(
     )
 
 
-def dashboard_summary(filters: TrialFilters, settings: ClinicSettings) -> Summary:
+def dashboard_summary(
+    filters: TrialFilters, settings: ClinicSettings, today: date | None = None
+) -> Summary:
     """The numbers behind /api/summary, from the dashboard's kept trials frame."""
-    return summarise(current_trials_frame(filters, settings), settings, filters.unit)
+    trials = current_trials_frame(filters, settings)
+    return summarise(trials, settings, filters.unit, today)
 
 
 def _labelled(row: dict, by: str, base_args: dict, linked: bool) -> dict:

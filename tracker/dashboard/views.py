@@ -1,5 +1,6 @@
 """The dashboard for reviewers, /api/summary, and plotly.js served locally."""
 
+from datetime import date
 from importlib.metadata import version
 from importlib.util import find_spec
 from pathlib import Path
@@ -34,8 +35,12 @@ def index():
     filters, content = form.filters, None
     if filters is not None:
         settings = clinic_settings()
+        # Follow-up statuses move on with the date: a new day, new numbers.
+        today = date.today()
         content = cached(
-            "page", (filters, settings), lambda: dashboard_content(filters, settings)
+            "page",
+            (filters, settings, today),
+            lambda: dashboard_content(filters, settings, today),
         )
     return render_template("dashboard/index.html", filters=form, content=content)
 
@@ -51,8 +56,11 @@ def summary_json():
     if filters is None:
         return jsonify(errors=form.errors), 400
     settings = clinic_settings()
+    today = date.today()
     result = cached(
-        "summary", (filters, settings), lambda: dashboard_summary(filters, settings)
+        "summary",
+        (filters, settings, today),
+        lambda: dashboard_summary(filters, settings, today),
     )
     return jsonify(result.to_dict())
 

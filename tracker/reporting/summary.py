@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from datetime import date
 
 import pandas as pd
 
@@ -28,11 +29,24 @@ SETTINGS = (
     "band_low",
     "band_high",
 )
+#: The counts of a completeness row (:func:`analysis.follow_up_completeness`).
+COMPLETENESS_COUNTS = (
+    "counted",
+    "outcome_clinic",
+    "outcome_patient",
+    "awaiting",
+    "due",
+    "overdue",
+    "lost",
+)
+FOLLOW_UP_RATES = ("follow_up", "follow_up_with_relief", "follow_up_without_relief")
+#: A gap in follow-up between trials with and without relief that the words flag.
+BIAS_GAP = 0.10
 
 
 @dataclass(frozen=True)
 class Summary:
-    """Rates per aid and overall against the band, and the rule check."""
+    """Rates per aid and overall against the band, the rule check, completeness."""
 
     settings: ClinicSettings
     unit: str
@@ -40,6 +54,8 @@ class Summary:
     overall: dict
     rule: analysis.RuleCheck
     rule_by_criterion: list[analysis.RuleCheck]
+    #: Follow-up completeness per aid and overall, as of a date (see docs/api.md).
+    completeness: dict
 
     def to_dict(self) -> dict:
         """Plain types only, in the documented JSON shape."""
@@ -50,6 +66,7 @@ class Summary:
             "overall": self.overall,
             "rule": self.rule.to_dict(),
             "rule_by_criterion": [check.to_dict() for check in self.rule_by_criterion],
+            "completeness": self.completeness,
         }
 
 
@@ -57,10 +74,12 @@ def summarise(
     trials: pd.DataFrame | analysis.CheckedTrials,
     settings: ClinicSettings,
     unit: str = "patient",
+    today: date | None = None,
 ) -> Summary:
     """The summary of a trials frame (see :func:`tracker.frames.trials_frame`).
 
     The frame may come checked already (:func:`analysis.check_trials`).
+    Follow-up statuses are as of ``today`` (by default the server's date).
     """
     options = {
         "unit": unit,
@@ -87,6 +106,7 @@ def summarise(
         overall=rate_row(overall.iloc[0].to_dict()),
         rule=rule,
         rule_by_criterion=by_criterion,
+        completeness=completeness(trials, settings, unit, today or date.today()),
     )
 
 
@@ -95,6 +115,37 @@ def summary(filters: TrialFilters, settings: ClinicSettings | None = None) -> Su
     settings = settings or clinic_settings()
     trials = trials_frame(filters, settings, detail=False)
     return summarise(trials, settings, filters.unit)
+
+
+def completeness(
+    trials: analysis.CheckedTrials, settings: ClinicSettings, unit: str, today: date
+) -> dict:
+    """Follow-up completeness per aid and overall, for JSON and templates."""
+    options = {
+        "today": today,
+        "minimum_weeks": settings.follow_up_minimum_weeks,
+        "due_weeks": settings.follow_up_due_weeks,
+        "unit": unit,
+        "criterion": settings.relief_criterion,
+        "benefit_definition": settings.benefit_definition,
+    }
+    per_aid = analysis.follow_up_completeness(trials, by="intervention", **options)
+    overall = analysis.follow_up_completeness(trials, by=None, **options)
+    return {
+        "as_of": today.isoformat(),
+        "groups": [
+            {"intervention": row["intervention"]} | completeness_row(row)
+            for row in per_aid.to_dict("records")
+        ],
+        "overall": completeness_row(overall.iloc[0].to_dict()),
+    }
+
+
+def completeness_row(row: dict) -> dict:
+    """One row of :func:`analysis.follow_up_completeness`, in plain types."""
+    return {name: int(row[name]) for name in COMPLETENESS_COUNTS} | {
+        rate: _figures(row, rate) for rate in FOLLOW_UP_RATES
+    }
 
 
 def banded(
@@ -124,13 +175,7 @@ def rate_row(row: dict) -> dict:
 
 def rate_dict(row: dict, rate: str) -> dict:
     """A rate with its intervals and, if judged, its verdict against the band."""
-    figures = {
-        "count": int(row[f"{rate}_count"]),
-        "n": int(row[f"{rate}_n"]),
-        "rate": _number(row[f"{rate}_rate"]),
-        "wilson": _interval(row, f"{rate}_wilson"),
-        "exact": _interval(row, f"{rate}_exact"),
-    }
+    figures = _figures(row, rate)
     if f"{rate}_band" not in row:
         return figures | dict.fromkeys(BAND_KEYS)
     return figures | {
@@ -138,6 +183,17 @@ def rate_dict(row: dict, rate: str) -> dict:
         "p_in_band": _number(row[f"{rate}_p_in_band"]),
         "p_value_vs_low": _number(row[f"{rate}_p_vs_low"]),
         "p_value_vs_high": _number(row[f"{rate}_p_vs_high"]),
+    }
+
+
+def _figures(row: dict, rate: str) -> dict:
+    """``count`` of ``n``, the rate and its two 95% intervals."""
+    return {
+        "count": int(row[f"{rate}_count"]),
+        "n": int(row[f"{rate}_n"]),
+        "rate": _number(row[f"{rate}_rate"]),
+        "wilson": _interval(row, f"{rate}_wilson"),
+        "exact": _interval(row, f"{rate}_exact"),
     }
 
 
@@ -199,6 +255,73 @@ def rule_in_words(rule: analysis.RuleCheck, settings: ClinicSettings) -> list[st
     return sentences
 
 
+def completeness_in_words(completeness: dict) -> str:
+    """Overall follow-up, and whether it differs with and without relief, aloud."""
+    overall = completeness["overall"]
+    follow_up = overall["follow_up"]
+    count, n = follow_up["count"], follow_up["n"]
+    trials = "1 trial" if n == 1 else f"{n} trials"
+    if n == 0:
+        return "No counted trial has come due for its outcome follow-up yet."
+    if count == n:
+        which = "the only trial" if n == 1 else f"all {trials}"
+        return (
+            f"Outcomes are recorded for {which} whose follow-up has come due, "
+            "so none is missing from the rule check."
+        )
+    low, high = follow_up["wilson"]
+    start = (
+        f"Outcomes are recorded for {percent(follow_up['rate'])} "
+        f"({low * 100:.0f}–{percent(high)}) of the {trials} whose follow-up "
+        "has come due"
+    )
+    with_relief = overall["follow_up_with_relief"]
+    without_relief = overall["follow_up_without_relief"]
+    if without_relief["n"] == 0 or with_relief["n"] == 0:
+        which = "all" if without_relief["n"] == 0 else "none"
+        return (
+            f"{start}; {which} of them had relief at once, so follow-up cannot "
+            "be compared with and without relief."
+        )
+    shares = f"{percent(with_relief['rate'])} with relief at once"
+    if abs(with_relief["rate"] - without_relief["rate"]) >= BIAS_GAP:
+        return (
+            f"{start}; {shares} against {percent(without_relief['rate'])} "
+            "without, so missing outcomes could bias the rule check."
+        )
+    return (
+        f"{start}; {shares} and {percent(without_relief['rate'])} without, "
+        "a similar share in both."
+    )
+
+
+def completeness_lines(completeness: dict) -> list[str]:
+    """The completeness table and its sentence, for the terminal."""
+    lines = [
+        f"Follow-up completeness on {completeness['as_of']} (the trials counted "
+        "for the relief rate; the follow-up rate is out of those past awaiting)",
+        f"{'Aid':<9} {'Counted':>7} {'Clinic':>6} {'Patient':>7} {'Awaiting':>8} "
+        f"{'Due':>5} {'Overdue':>7} {'Lost':>5} {'Follow-up rate':<26} "
+        f"{'With relief':>11} {'Without':>8}",
+    ]
+    for label, row in [(g["intervention"], g) for g in completeness["groups"]] + [
+        ("all", completeness["overall"])
+    ]:
+        counts = " ".join(
+            f"{row[name]:>{width}}"
+            for name, width in zip(
+                COMPLETENESS_COUNTS, (7, 6, 7, 8, 5, 7, 5), strict=True
+            )
+        )
+        lines.append(
+            f"{label:<9} {counts} {rate_in_words(row['follow_up']):<26} "
+            f"{percent(row['follow_up_with_relief']['rate']):>11} "
+            f"{percent(row['follow_up_without_relief']['rate']):>8}"
+        )
+    lines.append(completeness_in_words(completeness))
+    return lines
+
+
 def report_lines(result: Summary) -> list[str]:
     """The summary as a plain-text table for the terminal."""
     settings, overall = result.settings, result.overall
@@ -241,7 +364,7 @@ def report_lines(result: Summary) -> list[str]:
             f"{percent(check.specificity.value):>12} "
             f"{_ratio(check.lr_positive):>8} {_ratio(check.lr_negative):>8}"
         )
-    return lines
+    return [*lines, "", *completeness_lines(result.completeness)]
 
 
 def _ratio(estimate: analysis.Estimate) -> str:
