@@ -12,7 +12,7 @@ from importlib import import_module
 from analysis import rule
 from analysis.rule import *  # noqa: F403
 
-_STATISTICS = ("rates", "band", "accuracy", "completeness")
+_STATISTICS = ("rates", "band", "accuracy", "completeness", "roc")
 
 __all__ = [*rule.__all__, *_STATISTICS]
 

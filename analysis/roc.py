@@ -1,0 +1,490 @@
+"""Which cut-off of the immediate pain drop predicts long-term benefit best here.
+
+The rule reads relief as a drop of at least one point (or two, or 30%); this
+module asks the clinic's own outcomes which drop predicts best. Over the
+trials the rule check counts (assessable, with an outcome), the drop in
+pain (``pain_without - pain_with``, in points and as a percentage of
+``pain_without``) is scored against long-term benefit: the ROC curve, its
+area with DeLong's 95% interval, and sensitivity, specificity and the
+likelihood ratios at each whole cut-off, with the intervals of
+:mod:`analysis.accuracy`.
+
+Scores are whole numbers from 0 to 10, so a trial is one of 121 pairs of
+scores: everything is computed from the count of trials per pair and
+outcome, never by sorting the trials themselves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from scipy.stats import norm
+
+from analysis._trials import (
+    COUNTING_UNITS,
+    CheckedTrials,
+    CountingUnit,
+    check_choice,
+    check_trials,
+)
+from analysis.accuracy import Estimate, _likelihood_ratio, _share
+from analysis.rule import BenefitDefinition
+
+__all__ = [
+    "DROP_SCALES",
+    "MINIMUM_OUTCOMES",
+    "PERCENT_CUT_OFFS",
+    "POINT_CUT_OFFS",
+    "CutOff",
+    "CutOffCheck",
+    "DropCurve",
+    "DropScale",
+    "cut_off_check",
+    "delong_auc",
+]
+
+DropScale = Literal["points", "percent"]
+DROP_SCALES: tuple[DropScale, ...] = ("points", "percent")
+#: "Relief = a drop of at least k points", for each k.
+POINT_CUT_OFFS: tuple[int, ...] = tuple(range(1, 11))
+#: "Relief = a drop of at least k% of the pain without the aid", for each k.
+PERCENT_CUT_OFFS: tuple[int, ...] = tuple(range(10, 101, 10))
+#: Fewer outcomes than this and the result carries a warning.
+MINIMUM_OUTCOMES = 30
+
+_SCORES = 11  # pain scores 0 to 10
+_PAIN_WITHOUT, _PAIN_WITH = np.divmod(np.arange(_SCORES**2), _SCORES)
+_DROP = _PAIN_WITHOUT - _PAIN_WITH
+
+
+@dataclass(frozen=True)
+class CutOff:
+    """Relief read as a drop of at least ``cut_off`` (points, or percent).
+
+    The estimates are those of :class:`analysis.accuracy.RuleCheck`: Wilson
+    intervals for sensitivity and specificity, log-method intervals for the
+    likelihood ratios. ``youden`` is sensitivity + specificity - 1, None
+    without trials in both outcome groups.
+    """
+
+    cut_off: int
+    tp: int
+    fp: int
+    fn: int
+    tn: int
+    sensitivity: Estimate
+    specificity: Estimate
+    lr_positive: Estimate
+    lr_negative: Estimate
+    youden: float | None
+
+    def to_dict(self) -> dict:
+        """Plain types only, for JSON."""
+        return {
+            "cut_off": self.cut_off,
+            "tp": self.tp,
+            "fp": self.fp,
+            "fn": self.fn,
+            "tn": self.tn,
+            **{
+                name: getattr(self, name).to_dict()
+                for name in ("sensitivity", "specificity", "lr_positive", "lr_negative")
+            },
+            "youden": self.youden,
+        }
+
+
+@dataclass(frozen=True)
+class DropCurve:
+    """The drop on one scale against long-term benefit.
+
+    ``auc`` is the area under the ROC curve: the chance that a trial with
+    benefit had a larger drop than one without (ties count half), with
+    DeLong's 95% interval. ``thresholds``, ``fpr`` and ``tpr`` are the
+    curve's points for a plot, from (0, 0) (threshold None: nobody counts
+    as relieved) to (1, 1), one point per drop seen, relief being a drop of
+    at least the threshold. ``best`` is the cut-off with the largest Youden
+    index (the smaller cut-off on a tie), None with ``best_reason`` when
+    none does better than chance or it cannot be computed.
+    """
+
+    scale: DropScale
+    auc: Estimate
+    thresholds: tuple[float | None, ...]
+    fpr: tuple[float, ...]
+    tpr: tuple[float, ...]
+    cut_offs: tuple[CutOff, ...]
+    best: CutOff | None
+    best_reason: str | None
+
+    def to_dict(self) -> dict:
+        """Plain types only, for JSON."""
+        return {
+            "scale": self.scale,
+            "auc": self.auc.to_dict(),
+            "curve": {
+                "thresholds": list(self.thresholds),
+                "fpr": list(self.fpr),
+                "tpr": list(self.tpr),
+            },
+            "cut_offs": [cut_off.to_dict() for cut_off in self.cut_offs],
+            "best": None if self.best is None else self.best.cut_off,
+            "best_reason": self.best_reason,
+        }
+
+
+@dataclass(frozen=True)
+class CutOffCheck:
+    """The drop in points and in percent against long-term benefit.
+
+    ``outcomes`` counts the trials used (``with_benefit`` +
+    ``without_benefit``); ``warning`` is set below :data:`MINIMUM_OUTCOMES`,
+    when the best cut-off may well be chance.
+    """
+
+    benefit_definition: BenefitDefinition
+    unit: CountingUnit
+    outcomes: int
+    with_benefit: int
+    without_benefit: int
+    points: DropCurve
+    percent: DropCurve
+    warning: str | None
+
+    def to_dict(self) -> dict:
+        """Plain types only, for JSON."""
+        return {
+            "benefit_definition": self.benefit_definition,
+            "unit": self.unit,
+            "outcomes": self.outcomes,
+            "with_benefit": self.with_benefit,
+            "without_benefit": self.without_benefit,
+            "points": self.points.to_dict(),
+            "percent": self.percent.to_dict(),
+            "warning": self.warning,
+        }
+
+    def table(self) -> pd.DataFrame:
+        """One row per scale and cut-off; NaN where an estimate has no value."""
+        rows = []
+        for curve in (self.points, self.percent):
+            best = None if curve.best is None else curve.best.cut_off
+            for cut_off in curve.cut_offs:
+                row = {
+                    "scale": curve.scale,
+                    "cut_off": cut_off.cut_off,
+                    "tp": cut_off.tp,
+                    "fp": cut_off.fp,
+                    "fn": cut_off.fn,
+                    "tn": cut_off.tn,
+                }
+                for name in (
+                    "sensitivity",
+                    "specificity",
+                    "lr_positive",
+                    "lr_negative",
+                ):
+                    estimate = getattr(cut_off, name)
+                    low, high = estimate.ci or (np.nan, np.nan)
+                    row |= {
+                        name: _nan_if_none(estimate.value),
+                        f"{name}_low": low,
+                        f"{name}_high": high,
+                    }
+                row |= {
+                    "youden": _nan_if_none(cut_off.youden),
+                    "best": cut_off.cut_off == best,
+                }
+                rows.append(row)
+        return pd.DataFrame(rows)
+
+
+def _nan_if_none(value: float | None) -> float:
+    return np.nan if value is None else value
+
+
+def delong_auc(
+    with_benefit: np.ndarray, without_benefit: np.ndarray
+) -> tuple[float, float]:
+    """The AUC and DeLong's variance from the count of trials at each score.
+
+    ``with_benefit[k]`` and ``without_benefit[k]`` count the trials of each
+    group at the k-th score, in ascending order. This is the midrank
+    algorithm of Sun & Xu (2014, IEEE Signal Process. Lett. 21:1389) for
+    the variance of DeLong, DeLong & Clarke-Pearson (1988, Biometrics
+    44:837), with the trials at one score sharing one midrank: each trial
+    with benefit is placed by the share of trials without it that it beats
+    (ties half), and the other way round; the AUC is the mean placement,
+    the Mann-Whitney U / (m n). The variance is NaN with fewer than two
+    trials in a group.
+
+    Examples
+    --------
+    >>> delong_auc([0, 1, 1], [1, 1, 0])
+    (0.875, 0.03125)
+    """
+    cases = np.asarray(with_benefit, dtype="float64")
+    controls = np.asarray(without_benefit, dtype="float64")
+    if cases.shape != controls.shape or cases.ndim != 1:
+        raise ValueError("the counts must be two lists of the same length")
+    if (cases < 0).any() or (controls < 0).any():
+        raise ValueError("the counts must not be negative")
+    m, n = cases.sum(), controls.sum()
+    if m == 0 or n == 0:
+        raise ValueError("both groups need at least one trial")
+    # Sun & Xu's midrank differences T_Z - T_X (and T_Z - T_Y) are, per
+    # score, the other group's trials below it plus half those tied with it;
+    # a trial without benefit is placed by the share above it instead. Whole
+    # numbers until the division, so a perfect split gives exactly 1.
+    controls_below = np.cumsum(controls) - controls
+    cases_above = m - np.cumsum(cases)
+    placement_cases = (2 * controls_below + controls) / (2 * n)
+    placement_controls = (2 * cases_above + cases) / (2 * m)
+    auc = (cases @ (2 * controls_below + controls)) / (2 * m * n)
+    if m < 2 or n < 2:
+        return float(auc), float("nan")
+    spread_cases = cases @ (placement_cases - auc) ** 2 / (m - 1)
+    spread_controls = controls @ (placement_controls - auc) ** 2 / (n - 1)
+    return float(auc), float(spread_cases / m + spread_controls / n)
+
+
+def cut_off_check(
+    trials: pd.DataFrame | CheckedTrials,
+    benefit_definition: BenefitDefinition = "markedly_improved",
+    unit: CountingUnit = "patient",
+) -> CutOffCheck:
+    """The ROC of the immediate pain drop against long-term benefit.
+
+    Counts trials as :func:`analysis.rule_check` does (one per patient and
+    aid with ``unit="patient"``; assessable, with an outcome). On each
+    scale: the curve, its AUC with DeLong's 95% interval (normal, clipped to
+    0-1), and a :class:`CutOff` at each of :data:`POINT_CUT_OFFS` or
+    :data:`PERCENT_CUT_OFFS`. A drop of 2 points is the rule's
+    ``two_points`` criterion and 30% its ``thirty_percent``; the percentage
+    boundary is exact (3 of 10 is 30%). A figure that cannot be computed is
+    None with the reason, as in :func:`analysis.rule_check`.
+
+    Examples
+    --------
+    >>> trials = pd.DataFrame(
+    ...     {
+    ...         "trial_id": range(1, 7),
+    ...         "patient_id": range(1, 7),
+    ...         "intervention": "insole",
+    ...         "trial_date": "2024-01-01",
+    ...         "pain_without": 6,
+    ...         "pain_with": [2, 2, 3, 5, 5, 6],
+    ...         "outcome_rating": ["markedly_improved"] * 3 + ["same"] * 3,
+    ...     }
+    ... )
+    >>> check = cut_off_check(trials)
+    >>> check.points.auc.value, check.points.best.cut_off, check.percent.best.cut_off
+    (1.0, 2, 20)
+    >>> check.warning
+    'only 6 trials with an outcome (fewer than 30): the best cut-off may be chance'
+    """
+    check_choice("counting unit", unit, COUNTING_UNITS)
+    checked = check_trials(trials, benefit_definition)
+    counted = checked.counted(unit, outcome_required=True)
+    pair = checked.pain_without[counted] * _SCORES + checked.pain_with[counted]
+    benefit = checked.benefit[counted]
+    # Trials per (pain without, pain with) pair: row 0 without benefit, row 1 with.
+    per_pair = np.bincount(
+        pair + _SCORES**2 * benefit, minlength=2 * _SCORES**2
+    ).reshape(2, _SCORES**2)
+    without_benefit, with_benefit = (int(total) for total in per_pair.sum(axis=1))
+    outcomes = with_benefit + without_benefit
+    assessable = _PAIN_WITHOUT > 0
+    percent_drop = np.where(
+        assessable, 100 * _DROP / np.maximum(_PAIN_WITHOUT, 1), np.nan
+    )
+    points = _curve(
+        "points",
+        per_pair,
+        _DROP,
+        [_DROP >= cut_off for cut_off in POINT_CUT_OFFS],
+        POINT_CUT_OFFS,
+    )
+    percent = _curve(
+        "percent",
+        per_pair[:, assessable],
+        percent_drop[assessable],
+        # Whole numbers, so a drop of exactly k% counts.
+        [
+            (100 * _DROP >= cut_off * _PAIN_WITHOUT)[assessable]
+            for cut_off in PERCENT_CUT_OFFS
+        ],
+        PERCENT_CUT_OFFS,
+    )
+    warning = None
+    if outcomes == 0:
+        warning = "no trials with an outcome"
+    elif outcomes < MINIMUM_OUTCOMES:
+        warning = (
+            f"only {outcomes} trials with an outcome (fewer than "
+            f"{MINIMUM_OUTCOMES}): the best cut-off may be chance"
+        )
+    return CutOffCheck(
+        benefit_definition=benefit_definition,
+        unit=unit,
+        outcomes=outcomes,
+        with_benefit=with_benefit,
+        without_benefit=without_benefit,
+        points=points,
+        percent=percent,
+        warning=warning,
+    )
+
+
+def _curve(
+    scale: DropScale,
+    per_pair: np.ndarray,
+    drop: np.ndarray,
+    relieved: list[np.ndarray],
+    cut_offs: tuple[int, ...],
+) -> DropCurve:
+    """One scale's curve from the trials per pair and each pair's drop."""
+    values, position = np.unique(drop, return_inverse=True)
+    without_benefit = np.bincount(position, per_pair[0], minlength=len(values))
+    with_benefit = np.bincount(position, per_pair[1], minlength=len(values))
+    rows = [
+        _cut_off(
+            cut_off,
+            tp=int(per_pair[1][mask].sum()),
+            fp=int(per_pair[0][mask].sum()),
+            fn=int(per_pair[1][~mask].sum()),
+            tn=int(per_pair[0][~mask].sum()),
+        )
+        for cut_off, mask in zip(cut_offs, relieved, strict=True)
+    ]
+    best, best_reason = _best(rows)
+    seen = (with_benefit + without_benefit) > 0
+    thresholds, fpr, tpr = _points(
+        values[seen], with_benefit[seen], without_benefit[seen]
+    )
+    return DropCurve(
+        scale=scale,
+        auc=_auc(with_benefit, without_benefit),
+        thresholds=thresholds,
+        fpr=fpr,
+        tpr=tpr,
+        cut_offs=tuple(rows),
+        best=best,
+        best_reason=best_reason,
+    )
+
+
+def _cut_off(cut_off: int, *, tp: int, fp: int, fn: int, tn: int) -> CutOff:
+    sensitivity = _share(tp, tp + fn, "no trials with long-term benefit")
+    specificity = _share(tn, fp + tn, "no trials without long-term benefit")
+    youden = None
+    if sensitivity.value is not None and specificity.value is not None:
+        youden = sensitivity.value + specificity.value - 1
+    return CutOff(
+        cut_off=cut_off,
+        tp=tp,
+        fp=fp,
+        fn=fn,
+        tn=tn,
+        sensitivity=sensitivity,
+        specificity=specificity,
+        lr_positive=_likelihood_ratio(
+            "LR+",
+            tp,
+            tp + fn,
+            fp,
+            fp + tn,
+            undefined="no trials with immediate relief",
+            infinite="specificity is 100%",
+            zero="sensitivity is 0%",
+        ),
+        lr_negative=_likelihood_ratio(
+            "LR-",
+            fn,
+            tp + fn,
+            tn,
+            fp + tn,
+            undefined="no trials without immediate relief",
+            infinite="specificity is 0%",
+            zero="sensitivity is 100%",
+        ),
+        youden=youden,
+    )
+
+
+def _best(rows: list[CutOff]) -> tuple[CutOff | None, str | None]:
+    """The cut-off with the largest Youden index, the smaller one on a tie."""
+    if not rows or rows[0].youden is None:
+        return None, (rows[0].sensitivity.reason or rows[0].specificity.reason)
+    with_benefit = rows[0].tp + rows[0].fn
+    without_benefit = rows[0].fp + rows[0].tn
+    # sensitivity + specificity scaled to whole numbers, so ties are exact.
+    scores = [row.tp * without_benefit + row.tn * with_benefit for row in rows]
+    best = rows[int(np.argmax(scores))]
+    if max(scores) <= with_benefit * without_benefit:
+        return None, "no cut-off does better than chance (Youden index 0 or less)"
+    return best, None
+
+
+def _points(
+    values: np.ndarray, with_benefit: np.ndarray, without_benefit: np.ndarray
+) -> tuple[tuple, tuple, tuple]:
+    """The curve from (0, 0) down through each drop seen, largest first."""
+    m, n = with_benefit.sum(), without_benefit.sum()
+    if m == 0 or n == 0:
+        return (), (), ()
+    tpr = np.cumsum(with_benefit[::-1]) / m
+    fpr = np.cumsum(without_benefit[::-1]) / n
+    thresholds = [None, *(_plain(value) for value in values[::-1])]
+    return (
+        tuple(thresholds),
+        (0.0, *(float(x) for x in fpr)),
+        (0.0, *(float(x) for x in tpr)),
+    )
+
+
+def _plain(value: float) -> float | int:
+    return int(value) if float(value).is_integer() else float(value)
+
+
+def _auc(with_benefit: np.ndarray, without_benefit: np.ndarray) -> Estimate:
+    if with_benefit.sum() == 0:
+        return Estimate(None, None, "no trials with long-term benefit")
+    if without_benefit.sum() == 0:
+        return Estimate(None, None, "no trials without long-term benefit")
+    auc, variance = delong_auc(with_benefit, without_benefit)
+    if np.isnan(variance):
+        return Estimate(
+            auc,
+            None,
+            "DeLong's interval needs two trials with and two without long-term benefit",
+        )
+    if _placements_all_alike(with_benefit, without_benefit):
+        return Estimate(
+            auc,
+            None,
+            "the drops with and without benefit do not overlap, or are all the "
+            "same: DeLong's variance is 0, with no interval",
+        )
+    half_width = float(norm.isf(0.025) * np.sqrt(variance))
+    return Estimate(auc, (max(0.0, auc - half_width), min(1.0, auc + half_width)))
+
+
+def _placements_all_alike(
+    with_benefit: np.ndarray, without_benefit: np.ndarray
+) -> bool:
+    """Whether DeLong's variance is exactly 0, judged on whole numbers.
+
+    It is 0 when every trial of a group has the same placement among the
+    other group; rounding would leave a tiny positive variance instead.
+    """
+
+    def alike(group: np.ndarray, other: np.ndarray) -> bool:
+        # Twice the number of the other group's trials each score beats.
+        beaten = 2 * (np.cumsum(other) - other) + other
+        return len(np.unique(beaten[group > 0])) == 1
+
+    return alike(with_benefit, without_benefit) and alike(without_benefit, with_benefit)
