@@ -298,9 +298,6 @@ def cut_off_check(
     without_benefit, with_benefit = (int(total) for total in per_pair.sum(axis=1))
     outcomes = with_benefit + without_benefit
     assessable = _PAIN_WITHOUT > 0
-    percent_drop = np.where(
-        assessable, 100 * _DROP / np.maximum(_PAIN_WITHOUT, 1), np.nan
-    )
     points = _curve(
         "points",
         per_pair,
@@ -311,7 +308,7 @@ def cut_off_check(
     percent = _curve(
         "percent",
         per_pair[:, assessable],
-        percent_drop[assessable],
+        100 * _DROP[assessable] / _PAIN_WITHOUT[assessable],
         # Whole numbers, so a drop of exactly k% counts.
         [
             (100 * _DROP >= cut_off * _PAIN_WITHOUT)[assessable]
@@ -417,7 +414,7 @@ def _cut_off(cut_off: int, *, tp: int, fp: int, fn: int, tn: int) -> CutOff:
 
 def _best(rows: list[CutOff]) -> tuple[CutOff | None, str | None]:
     """The cut-off with the largest Youden index, the smaller one on a tie."""
-    if not rows or rows[0].youden is None:
+    if rows[0].youden is None:
         return None, (rows[0].sensitivity.reason or rows[0].specificity.reason)
     with_benefit = rows[0].tp + rows[0].fn
     without_benefit = rows[0].fp + rows[0].tn
