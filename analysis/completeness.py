@@ -10,7 +10,6 @@ computed for every trial at once.
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -103,7 +102,6 @@ def follow_up_completeness(
     today: date,
     minimum_weeks: int = 6,
     due_weeks: int = 12,
-    by: Literal["intervention"] | None = "intervention",
     unit: CountingUnit = "patient",
     criterion: ReliefCriterion = "any",
     benefit_definition: BenefitDefinition = "markedly_improved",
@@ -121,9 +119,9 @@ def follow_up_completeness(
     immediate-relief verdict under ``criterion``.
 
     One row per aid (insole, taping, brace, in that order, even without
-    trials), the ``intervention`` column first, then
-    :data:`COMPLETENESS_COLUMNS`; with ``by=None`` one row for all trials
-    and no group column. Rates and limits are NaN where ``_n`` is 0.
+    trials), then one for all of them with ``intervention`` None: the
+    ``intervention`` column first, then :data:`COMPLETENESS_COLUMNS`. Rates
+    and limits are NaN where ``_n`` is 0.
 
     The frame needs ``outcome_source`` (``clinic`` or ``patient``, missing
     exactly where ``outcome_rating`` is) and ``lost`` (bool) beside the
@@ -131,7 +129,6 @@ def follow_up_completeness(
     patient's trials as independent, which they are not: read them as too
     narrow when patients repeat an aid.
     """
-    check_choice("grouping", by, ("intervention", None))
     check_choice("counting unit", unit, COUNTING_UNITS)
     checked = _checked(trials, benefit_definition, criterion)
     source = _source_codes(checked)
@@ -148,15 +145,16 @@ def follow_up_completeness(
     relief = immediate_relief(
         checked.pain_without[counted], checked.pain_with[counted], criterion
     )
-    groups = 1 if by is None else len(INTERVENTIONS)
-    group = 0 if by is None else checked.intervention[counted]
 
-    # One count per (group, status, relief, source) cell, everything else summed
+    # One count per (aid, status, relief, source) cell, everything else summed
     # from it: a pass over the counted trials, not one per figure.
-    shape = (groups, len(FOLLOW_UP_STATUSES), 2, len(OUTCOME_SOURCES) + 1)
-    cell = np.ravel_multi_index((group, status, relief, source[counted] + 1), shape)
+    shape = (len(INTERVENTIONS), len(FOLLOW_UP_STATUSES), 2, len(OUTCOME_SOURCES) + 1)
+    cell = np.ravel_multi_index(
+        (checked.intervention[counted], status, relief, source[counted] + 1), shape
+    )
     table = np.bincount(cell, minlength=np.prod(shape)).reshape(shape)
-    by_status = table.sum(axis=3)  # group, status, relief
+    table = np.concatenate([table, table.sum(axis=0, keepdims=True)])  # all aids
+    by_status = table.sum(axis=3)  # row, status, relief
     recorded = by_status[:, _RECORDED, :]
     window_open = by_status.sum(axis=1) - by_status[:, _AWAITING, :]
     statuses = by_status.sum(axis=2)
@@ -166,7 +164,10 @@ def follow_up_completeness(
         np.concatenate([recorded.sum(axis=1), recorded[:, 1], recorded[:, 0]]),
         np.concatenate([window_open.sum(axis=1), window_open[:, 1], window_open[:, 0]]),
     )
+    rows = len(table)
     columns = {
+        # Objects, so the row for all aids holds None, not a string NaN.
+        "intervention": pd.Series([*INTERVENTIONS, None], dtype=object),
         "counted": statuses.sum(axis=1),
         "outcome_clinic": table[:, _RECORDED, :, 1].sum(axis=1),
         "outcome_patient": table[:, _RECORDED, :, 2].sum(axis=1),
@@ -179,11 +180,8 @@ def follow_up_completeness(
         ("follow_up", "follow_up_with_relief", "follow_up_without_relief")
     ):
         for column, values in zip(_rate_columns(name), rates.values(), strict=True):
-            columns[column] = values[part * groups : (part + 1) * groups]
-    figures = pd.DataFrame(columns, columns=list(COMPLETENESS_COLUMNS))
-    if by is not None:
-        figures.insert(0, by, list(INTERVENTIONS))
-    return figures
+            columns[column] = values[part * rows : (part + 1) * rows]
+    return pd.DataFrame(columns, columns=["intervention", *COMPLETENESS_COLUMNS])
 
 
 def _checked(

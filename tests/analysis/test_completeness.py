@@ -70,11 +70,14 @@ def clinic():
 
 
 def completeness(trials=None, **options) -> pd.DataFrame:
+    """The figures by aid, the row for all aids last (its index None)."""
     options = {"today": TODAY} | options
     trials = clinic() if trials is None else trials
-    by = options.get("by", "intervention")
-    figures = follow_up_completeness(trials, **options)
-    return figures.set_index("intervention") if by else figures
+    return follow_up_completeness(trials, **options).set_index("intervention")
+
+
+def overall(trials=None, **options) -> pd.Series:
+    return completeness(trials, **options).iloc[-1]
 
 
 STATUS_COLUMNS = [
@@ -126,11 +129,8 @@ def test_the_trial_unit_counts_repeat_trials_of_an_aid():
 
 
 def test_all_aids_together():
-    overall = completeness(by=None)
+    row = overall()
 
-    assert list(overall.columns) == list(COMPLETENESS_COLUMNS)
-    assert len(overall) == 1
-    row = overall.iloc[0]
     assert row[STATUS_COLUMNS].tolist() == [10, 1, 2, 2, 2, 2, 1]
     assert rate(row, "follow_up") == (3, 8)
     assert rate(row, "follow_up_with_relief") == (2, 5)
@@ -162,10 +162,10 @@ def test_an_aid_without_trials_has_zeros_and_no_rates():
     assert brace.filter(like="_low").isna().all()
 
 
-def test_every_aid_shows_in_a_fixed_order_with_the_documented_columns():
+def test_every_aid_shows_in_a_fixed_order_then_all_aids():
     figures = follow_up_completeness(clinic(), today=TODAY)
 
-    assert figures["intervention"].tolist() == list(INTERVENTIONS)
+    assert figures["intervention"].tolist() == [*INTERVENTIONS, None]
     assert list(figures.columns) == ["intervention", *COMPLETENESS_COLUMNS]
 
 
@@ -173,8 +173,8 @@ def test_the_relief_criterion_moves_trials_between_the_relief_groups():
     # 6 -> 5 is relief under "any", not under "at least 2 points".
     trials = frame([trial(100, "clinic", pain_with=5), trial(100, pain_with=5)])
 
-    under_any = completeness(trials, by=None).iloc[0]
-    under_two = completeness(trials, by=None, criterion="two_points").iloc[0]
+    under_any = overall(trials)
+    under_two = overall(trials, criterion="two_points")
 
     assert rate(under_any, "follow_up_with_relief") == (1, 2)
     assert rate(under_two, "follow_up_with_relief") == (0, 0)
@@ -184,8 +184,8 @@ def test_the_relief_criterion_moves_trials_between_the_relief_groups():
 def test_the_weeks_move_the_window():
     trials = frame([trial(60), trial(100)])
 
-    default = completeness(trials, by=None).iloc[0]
-    later = completeness(trials, by=None, minimum_weeks=10, due_weeks=10).iloc[0]
+    default = overall(trials)
+    later = overall(trials, minimum_weeks=10, due_weeks=10)
 
     assert default[["awaiting", "due", "overdue"]].tolist() == [0, 2, 0]
     # From day 70 to day 98: 60 days is awaiting, 100 days overdue.
@@ -196,11 +196,10 @@ def test_no_trials_at_all():
     empty = frame([])
 
     figures = completeness(empty)
-    overall = completeness(empty, by=None)
 
+    assert len(figures) == 4
     assert (figures[STATUS_COLUMNS] == 0).all().all()
-    assert overall.iloc[0][STATUS_COLUMNS].tolist() == [0] * 7
-    assert overall.filter(like="_rate").isna().all().all()
+    assert figures.filter(like="_rate").isna().all().all()
 
 
 def test_a_checked_frame_gives_the_same_figures():
@@ -315,7 +314,6 @@ def test_unusable_follow_up_columns_are_refused(change, message):
         ({"minimum_weeks": 13}, ValueError, "minimum_weeks must be"),
         ({"minimum_weeks": -1, "due_weeks": 0}, ValueError, "minimum_weeks must be"),
         ({"due_weeks": 12.0}, TypeError, "whole number"),
-        ({"by": "activity"}, ValueError, "unknown grouping"),
         ({"unit": "visit"}, ValueError, "unknown counting unit"),
         ({"criterion": "half"}, ValueError, "unknown relief criterion"),
     ],

@@ -129,15 +129,20 @@ def completeness(
         "criterion": settings.relief_criterion,
         "benefit_definition": settings.benefit_definition,
     }
-    per_aid = analysis.follow_up_completeness(trials, by="intervention", **options)
-    overall = analysis.follow_up_completeness(trials, by=None, **options)
+    figures = analysis.follow_up_completeness(trials, **options)
+    # Column by column: DataFrame.to_dict("records") takes longer than the figures.
+    columns = {name: figures[name].tolist() for name in figures.columns}
+    *per_aid, overall = (
+        dict(zip(columns, values, strict=True))
+        for values in zip(*columns.values(), strict=True)
+    )
     return {
         "as_of": today.isoformat(),
         "groups": [
             {"intervention": row["intervention"]} | completeness_row(row)
-            for row in per_aid.to_dict("records")
+            for row in per_aid
         ],
-        "overall": completeness_row(overall.iloc[0].to_dict()),
+        "overall": completeness_row(overall),
     }
 
 
