@@ -5,7 +5,9 @@ one) a scratch database of the chosen size is filled in bulk and measured,
 each figure beside its baseline from the same run:
 
 - dashboard summary (trials frame + analysis) vs the same counts as one
-  SQL GROUP BY; the dashboard page's server time (up to 100k trials);
+  SQL GROUP BY; the dashboard page's server time (up to 100k trials), and
+  what the follow-up completeness figures add to its first view, as a share
+  beside the 10% target;
 - page server times (patient list, patient page, trial form, trial page,
   trials list, follow-ups due) vs ``/healthz``;
 - concurrent writes: four processes saving trials through the form vs four
@@ -57,6 +59,27 @@ def rows_for(name: str, url: str, trials: int, repeat: int, saves: int) -> list[
                 ("after a change", "page_changed"),
                 ("unchanged", "page_warm"),
             )
+        ]
+        share = figures["completeness"] / figures["page"]
+        rows += [
+            row(
+                name,
+                trials,
+                "completeness, first view",
+                figures["completeness"],
+                figures["page"],
+                "s",
+                "dashboard first view",
+            ),
+            row(
+                name,
+                trials,
+                "completeness, share",
+                share,
+                dashboard.COMPLETENESS_TARGET,
+                "x",
+                "target (at most)",
+            ),
         ]
     page_times = pages.measure(url, repeat)
     baseline = page_times.pop("healthz (baseline)")
