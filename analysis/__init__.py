@@ -12,7 +12,14 @@ from importlib import import_module
 from analysis import rule
 from analysis.rule import *  # noqa: F403
 
-_STATISTICS = ("rates", "band", "accuracy", "completeness", "roc")
+_STATISTICS = (
+    "rates",
+    "band",
+    "accuracy",
+    "completeness",
+    "roc",
+    "effect",
+)
 
 __all__ = [*rule.__all__, *_STATISTICS]
 
