@@ -19,6 +19,7 @@ _STATISTICS = (
     "completeness",
     "roc",
     "effect",
+    "compare",
 )
 
 __all__ = [*rule.__all__, *_STATISTICS]
