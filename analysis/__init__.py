@@ -20,6 +20,7 @@ _STATISTICS = (
     "roc",
     "effect",
     "compare",
+    "funnel",
 )
 
 __all__ = [*rule.__all__, *_STATISTICS]
