@@ -46,7 +46,12 @@ from analysis._trials import (
 )
 from analysis.accuracy import Estimate, TwoByTwo
 from analysis.rates import Proportion, _whole_number, proportion
-from analysis.rule import RELIEF_CRITERIA, BenefitDefinition, ReliefCriterion
+from analysis.rule import (
+    BENEFIT_DEFINITIONS,
+    RELIEF_CRITERIA,
+    BenefitDefinition,
+    ReliefCriterion,
+)
 
 __all__ = ["RuleEffect", "rule_effect", "rule_effects"]
 
@@ -144,6 +149,7 @@ def rule_effect(
     'no trials with immediate relief'
     """
     check_choice("relief criterion", criterion, RELIEF_CRITERIA)
+    check_choice("benefit definition", benefit_definition, BENEFIT_DEFINITIONS)
     check_choice("counting unit", unit, COUNTING_UNITS)
     check_choice("intervention", intervention, (*INTERVENTIONS, None))
     tp, fp, fn, tn = _cells(table)

@@ -358,3 +358,5 @@ def test_unknown_choices_are_refused(by_aid):
         rule_effects(by_aid, unit="visit")
     with pytest.raises(ValueError, match="intervention"):
         rule_effect(TwoByTwo(1, 1, 1, 1), intervention="crutch")
+    with pytest.raises(ValueError, match="benefit definition"):
+        rule_effect(TwoByTwo(1, 1, 1, 1), benefit_definition="cured")
