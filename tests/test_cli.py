@@ -1,8 +1,12 @@
 """The demo-data command: a populated app for a new user, kept off real records."""
 
+import json
 import random
 
+import sqlalchemy as sa
+
 from tracker.cli.demo import make_demo_patient
+from tracker.extensions import db
 from tracker.models import FollowUp, Patient, Trial
 
 
@@ -62,3 +66,48 @@ def test_demo_data_rejects_a_patient_count_out_of_range(runner, records, users):
     result = runner.invoke(args=["demo-data", "--patients", "0", "--user", "admin"])
     assert result.exit_code != 0
     assert records.count(Patient) == 0
+
+
+def test_demo_data_has_patient_reports_lost_trials_with_reasons_and_overdue_trials(
+    app, runner, users
+):
+    result = runner.invoke(args=["demo-data", "--patients", "40", "--user", "admin"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        sources = dict(
+            db.session.execute(
+                sa.select(FollowUp.source, sa.func.count()).group_by(FollowUp.source)
+            ).all()
+        )
+        lost_reasons = list(
+            db.session.scalars(
+                sa.select(Trial.lost_reason).where(Trial.lost_at.is_not(None))
+            )
+        )
+    assert sources["patient"] > 0 and sources["clinic"] > sources["patient"]
+    assert lost_reasons, "no trial is marked lost"
+    assert all(reason and reason.strip() for reason in lost_reasons)
+    assert f"({sources['patient']} reported by the patient)" in result.output
+    assert f"{len(lost_reasons)} trials lost to follow-up" in result.output
+    # The dashboard's completeness, from the same summary as report --json.
+    report = runner.invoke(args=["report", "--json", "--unit", "trial"])
+    assert report.exit_code == 0, report.output
+    overall = json.loads(report.output)["completeness"]["overall"]
+    for status in ("outcome_patient", "outcome_clinic", "overdue", "lost"):
+        assert overall[status] > 0, (status, overall)
+
+
+def test_demo_patient_reports_and_lost_marks_are_reproducible_from_its_seed():
+    def snapshot(seed):
+        rng = random.Random(seed)
+        trials = [
+            trial
+            for number in range(40)
+            for trial in make_demo_patient(rng, number).trials
+        ]
+        return [
+            (t.lost_at, t.lost_reason, [f.source for f in t.follow_ups]) for t in trials
+        ]
+
+    assert snapshot(7) == snapshot(7)
+    assert snapshot(7) != snapshot(8)
