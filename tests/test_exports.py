@@ -128,6 +128,18 @@ def test_the_follow_ups_export_has_a_row_per_follow_up_and_marks_the_outcome(
     assert "HYPERLINK" not in text
 
 
+def test_the_follow_ups_export_says_whether_the_clinic_or_the_patient_reported(
+    auth, client, records
+):
+    trial = records.trial(trial_date=DAY)
+    records.follow_up(trial, weeks=2)
+    records.follow_up(trial, weeks=12, source="patient")
+    for role in ("admin", "reviewer"):  # full, then de-identified
+        auth.login(role)
+        rows = rows_of(client.get("/exports/followups.csv").text)
+        assert [row["source"] for row in rows] == ["clinic", "patient"]
+
+
 def test_de_identified_trials_and_follow_ups_number_patients_alike(
     auth, client, records, clinic
 ):

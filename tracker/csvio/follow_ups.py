@@ -48,6 +48,7 @@ def _follow_up_columns(level: Level) -> dict[str, sa.ColumnElement]:
         "followup_pain": FollowUp.pain,
         "still_using": FollowUp.still_using,
         "followup_rating": FollowUp.global_rating,
+        "source": FollowUp.source,
         "followup_voided": FollowUp.voided_at.is_not(None),
         "trial_id": Trial.id,
         "patient_id": Trial.patient_id,
@@ -138,6 +139,7 @@ def follow_ups_export(
                         f.followup_pain,
                         _yes_no(f.still_using),
                         f.followup_rating,
+                        f.source,
                         *outcome,
                         formula_guard(f.recorded_by or ""),
                         f.recorded_at,
@@ -155,6 +157,7 @@ def follow_ups_export(
                     f.followup_pain,
                     _yes_no(f.still_using),
                     f.followup_rating,
+                    f.source,
                     *outcome,
                 ]
 
