@@ -140,6 +140,21 @@ def test_the_follow_ups_export_says_whether_the_clinic_or_the_patient_reported(
         assert [row["source"] for row in rows] == ["clinic", "patient"]
 
 
+def test_the_trial_file_says_the_source_of_the_follow_up_in_its_row(
+    auth, client, records
+):
+    reported = records.trial(trial_date=DAY)
+    records.follow_up(reported, weeks=2)
+    records.follow_up(reported, weeks=12, source="patient")
+    seen_at_clinic = records.trial(trial_date=DAY + timedelta(days=1))
+    records.follow_up(seen_at_clinic, weeks=12)
+    records.trial(trial_date=DAY + timedelta(days=2))
+    for role in ("admin", "reviewer"):
+        auth.login(role)
+        rows = rows_of(client.get("/exports/trials.csv").text)
+        assert [row["followup_source"] for row in rows] == ["patient", "clinic", ""]
+
+
 def test_de_identified_trials_and_follow_ups_number_patients_alike(
     auth, client, records, clinic
 ):

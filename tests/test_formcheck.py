@@ -6,7 +6,11 @@ from types import SimpleNamespace
 import pytest
 from werkzeug.datastructures import MultiDict
 
-from tracker.csvio.checking import _ImportPatientForm
+from tracker.csvio.checking import (
+    _ImportFollowUpForm,
+    _ImportPatientForm,
+    _ImportTrialForm,
+)
 from tracker.csvio.formcheck import FormCheck
 from tracker.trials.forms import FollowUpForm, TrialForm
 
@@ -94,6 +98,24 @@ FOLLOW_UP_CASES = [
     ({"global_rating": "", "still_using": "", "pain": ""}, TRIAL_DAY),
 ]
 
+#: The import's own fields: a trial's lost reason, a follow-up's source.
+LOST_REASON_CASES = [
+    {"lost_reason": ""},
+    {"lost_reason": "   "},
+    {"lost_reason": " moved abroad, no reply "},
+    {"lost_reason": "?? -"},
+    {"lost_reason": "r" * 500},
+    {"lost_reason": "r" * 501},
+    {"lost_reason": "moved", "activity": "other", "activity_other": ""},
+]
+SOURCE_CASES = [
+    {"source": ""},
+    {"source": "clinic"},
+    {"source": "patient"},
+    {"source": "Patient"},
+    {"source": "home", "pain": "12"},
+]
+
 
 def plain(form_class, **kwargs):
     return form_class(formdata=None, meta={"csrf": False}, **kwargs)
@@ -155,6 +177,52 @@ def test_follow_up_rows_get_the_forms_data_and_messages(app, passes):
                 trial = SimpleNamespace(trial_date=trial_date)
                 form = validated(FollowUpForm, row, trial=trial)
                 assert_same_as_validate(check, form, row)
+
+
+@pytest.mark.parametrize("passes", [1, 2])
+def test_imported_trials_lost_reasons_get_the_forms_data_and_messages(app, passes):
+    with app.test_request_context():
+        check = FormCheck(plain(_ImportTrialForm))
+        for _ in range(passes):
+            for case in TRIAL_CASES + LOST_REASON_CASES:
+                row = GOOD_TRIAL | {"lost_reason": ""} | case
+                assert_same_as_validate(check, validated(_ImportTrialForm, row), row)
+
+
+@pytest.mark.parametrize("passes", [1, 2])
+def test_imported_follow_ups_sources_get_the_forms_data_and_messages(app, passes):
+    with app.test_request_context():
+        followed = SimpleNamespace(trial_date=TRIAL_DAY)
+        check = FormCheck(plain(_ImportFollowUpForm, trial=followed))
+        trial = SimpleNamespace(trial_date=TRIAL_DAY)
+        for _ in range(passes):
+            for case in SOURCE_CASES:
+                row = GOOD_FOLLOW_UP | {"source": ""} | case
+                form = validated(_ImportFollowUpForm, row, trial=trial)
+                assert_same_as_validate(check, form, row)
+
+
+def test_the_import_cases_include_good_rows_and_each_kind_of_message(app):
+    """The import's own cases exercise both outcomes of its own fields."""
+    with app.test_request_context():
+        lost = [
+            validated(_ImportTrialForm, GOOD_TRIAL | case).errors.get("lost_reason")
+            for case in LOST_REASON_CASES
+        ]
+        trial = SimpleNamespace(trial_date=TRIAL_DAY)
+        sources = [
+            validated(_ImportFollowUpForm, GOOD_FOLLOW_UP | case, trial=trial)
+            for case in SOURCE_CASES
+        ]
+    assert None in lost
+    assert ["At most 500 characters."] in lost
+    assert ["Write the reason in words (at least 3 letters)."] in lost
+    assert [filled(form)["source"] for form in sources[:3]] == [
+        "clinic",
+        "clinic",
+        "patient",
+    ]
+    assert "source" in sources[3].errors
 
 
 def test_the_cases_include_good_rows_and_each_kind_of_message(app):

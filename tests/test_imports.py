@@ -4,7 +4,7 @@ import csv
 import io
 import os
 from contextlib import ExitStack
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -126,28 +126,31 @@ def test_export_imported_into_an_empty_database_exports_the_same_clinical_column
         intervention="taping",
         pain_without=0,
         pain_with=0,
+        lost_at=datetime.now(UTC),
+        lost_reason="-moved abroad; two calls, no reply",
     )
-    records.trial(plain, trial_date=DAY, product="", notes="", pain_with=7)
+    reported = records.trial(plain, trial_date=DAY, product="", notes="", pain_with=7)
+    records.follow_up(reported, weeks=13, source="patient", still_using=False)
     exported = tmp_path / "export.csv"
     result = runner.invoke(args=["export", "trials", "--out", str(exported)])
     assert result.exit_code == 0, result.output
     first_text = exported.read_text(encoding="utf-8")
     assert "'=HYPERLINK" in first_text and "'=1+1" in first_text
+    assert "'-moved abroad" in first_text and ",patient," in first_text
 
     again = empty_app.test_cli_runner().invoke(
         args=["import-trials", str(exported), "--user", "therapist"]
     )
     assert again.exit_code == 0, again.output
-    assert "3 accepted (2 new patients, 1 follow-ups)" in again.output
+    assert "3 accepted (2 new patients, 2 follow-ups)" in again.output
     second = tmp_path / "again.csv"
     result = empty_app.test_cli_runner().invoke(
         args=["export", "trials", "--out", str(second)]
     )
     assert result.exit_code == 0, result.output
 
-    assert clinical_columns(second.read_text(encoding="utf-8")) == clinical_columns(
-        first_text
-    )
+    second_text = second.read_text(encoding="utf-8")
+    assert clinical_columns(second_text) == clinical_columns(first_text)
     with empty_app.app_context():
         patient = db.session.scalar(
             sa.select(Patient).where(Patient.birth_year == 1984)
@@ -228,6 +231,118 @@ def test_a_partial_follow_up_names_each_missing_cell(runner, records, tmp_path):
         "line 2, column followup_rating: Choose the patient's rating" in result.output
     )
     assert "line 2, column still_using: Say whether the patient" in result.output
+    assert_nothing_written(records)
+
+
+FOLLOW_UP_HEADER = (
+    HEADER + ",followup_date,followup_pain,followup_rating,still_using,followup_source"
+)
+
+
+def test_a_follow_up_source_is_stored_and_blank_means_the_clinic(
+    runner, records, tmp_path
+):
+    later = DAY + timedelta(weeks=12)
+    text = trial_file(
+        f"PF-1,{DAY},insole,squat,6,3,{later},1,same,yes,patient",
+        f"PF-2,{DAY},insole,squat,6,3,{later},1,same,yes,",
+        f"PF-3,{DAY},insole,squat,6,3,{later},1,same,yes,clinic",
+        header=FOLLOW_UP_HEADER,
+    )
+    result = run_import(runner, tmp_path, text)
+    assert result.exit_code == 0, result.output
+    with records.app.app_context():
+        sources = db.session.scalars(
+            sa.select(FollowUp.source).order_by(FollowUp.id)
+        ).all()
+    assert sources == ["patient", "clinic", "clinic"]
+
+
+def test_a_file_without_the_source_column_records_its_follow_ups_as_the_clinics(
+    runner, records, tmp_path
+):
+    text = trial_file(
+        f"PF-1,{DAY},insole,squat,6,3,{DAY + timedelta(weeks=12)},1,same,yes",
+        header=HEADER + ",followup_date,followup_pain,followup_rating,still_using",
+    )
+    result = run_import(runner, tmp_path, text)
+    assert result.exit_code == 0, result.output
+    with records.app.app_context():
+        assert db.session.scalar(sa.select(FollowUp.source)) == "clinic"
+
+
+@pytest.mark.parametrize("source", ["home", "Patient", "therapist"])
+def test_a_follow_up_source_other_than_clinic_or_patient_is_refused(
+    runner, records, tmp_path, source
+):
+    text = trial_file(
+        f"PF-1,{DAY},insole,squat,6,3,{DAY + timedelta(weeks=12)},1,same,yes,{source}",
+        header=FOLLOW_UP_HEADER,
+    )
+    result = run_import(runner, tmp_path, text)
+    assert result.exit_code == 1
+    assert (
+        "line 2, column followup_source: Write clinic or patient "
+        "(who reported the follow-up), or leave it blank for clinic." in result.output
+    )
+    assert_nothing_written(records)
+
+
+def test_a_source_without_a_follow_up_asks_for_the_follow_up(runner, records, tmp_path):
+    text = trial_file(
+        f"PF-1,{DAY},insole,squat,6,3,,,,,patient", header=FOLLOW_UP_HEADER
+    )
+    result = run_import(runner, tmp_path, text)
+    assert result.exit_code == 1
+    assert "line 2, column followup_date: Enter the date" in result.output
+    assert_nothing_written(records)
+
+
+def test_a_lost_reason_marks_the_trial_lost_when_imported(
+    app, runner, records, tmp_path
+):
+    text = trial_file(
+        f'PF-1,{DAY},insole,squat,6,3," moved abroad, no reply "',
+        f"PF-2,{DAY},insole,squat,6,3,",
+        header=HEADER + ",lost_reason",
+    )
+    before = datetime.now(UTC)
+    result = run_import(runner, tmp_path, text)
+    after = datetime.now(UTC)
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        lost, kept = db.session.scalars(sa.select(Trial).order_by(Trial.id)).all()
+        assert lost.lost and lost.lost_reason == "moved abroad, no reply"
+        assert (
+            before <= lost.lost_at.replace(tzinfo=lost.lost_at.tzinfo or UTC) <= after
+        )
+        assert not kept.lost and kept.lost_reason is None
+        created = db.session.scalar(
+            sa.select(AuditEvent).where(
+                AuditEvent.table_name == "trial", AuditEvent.record_id == lost.id
+            )
+        )
+        assert created.changes["lost_reason"] == [None, "moved abroad, no reply"]
+        assert created.changes["lost_at"][1] is not None
+
+
+@pytest.mark.parametrize(
+    ("reason", "message"),
+    [
+        ("x" * 501, "At most 500 characters."),
+        ("?? -", "Write the reason in words (at least 3 letters)."),
+    ],
+    ids=["too long", "without words"],
+)
+def test_a_lost_reason_too_long_or_without_words_is_refused(
+    runner, records, tmp_path, reason, message
+):
+    text = trial_file(
+        f"PF-1,{DAY},insole,squat,6,3,{reason}", header=HEADER + ",lost_reason"
+    )
+    result = run_import(runner, tmp_path, text)
+    assert result.exit_code == 1
+    assert f"line 2, column lost_reason: {message}" in result.output
     assert_nothing_written(records)
 
 
@@ -456,12 +571,13 @@ def test_imported_records_have_the_audit_rows_the_orm_writes(app, empty_app):
     follow_up_day = DAY + timedelta(weeks=12)
     text = trial_file(
         f'PF-1,1970,female,left,{DAY},insole,Orthèse — 3/4 100%,running,,6,3,"said '
-        f'""better"" \\ à 2",{follow_up_day},2,markedly_improved,yes',
-        f"PF-1,,,,{DAY + timedelta(days=1)},taping,,other,cycling,5,5,,,,,",
-        f"PF-2,,,,{DAY},brace,,stairs_down,,7,2,,{follow_up_day},4,same,no",
+        f'""better"" \\ à 2",{follow_up_day},2,markedly_improved,yes,patient',
+        f"PF-1,,,,{DAY + timedelta(days=1)},taping,,other,cycling,5,5,,,,,,",
+        f"PF-2,,,,{DAY},brace,,stairs_down,,7,2,,{follow_up_day},4,same,no,",
         header="patient_code,patient_birth_year,patient_sex,affected_side,"
         "trial_date,intervention,product,activity,activity_other,pain_without,"
-        "pain_with,notes,followup_date,followup_pain,followup_rating,still_using",
+        "pain_with,notes,followup_date,followup_pain,followup_rating,still_using,"
+        "followup_source",
     )
     with empty_app.app_context():
         user = db.session.scalar(sa.select(User).filter_by(username="therapist"))
@@ -516,6 +632,7 @@ def test_imported_records_have_the_audit_rows_the_orm_writes(app, empty_app):
                 pain=2,
                 still_using=True,
                 global_rating="markedly_improved",
+                source="patient",
             ),
             FollowUp(
                 trial=trials[2],

@@ -8,8 +8,14 @@ from __future__ import annotations
 
 from datetime import date
 
+from wtforms import TextAreaField
+from wtforms.validators import Length, Optional
+
+from ..labels import FOLLOW_UP_SOURCES
+from ..models import REASON_MAX, FollowUp, Trial
 from ..patients.forms import PatientForm
 from ..trials.forms import FollowUpForm, TrialForm
+from ..web.forms import REASON_LETTERS, HasLetters, choice_field, clean_text
 from .columns import _FOLLOW_UP_FIELDS, _PATIENT_FIELDS, _TRIAL_FIELDS
 from .formcheck import FormCheck
 from .report import Problem
@@ -20,6 +26,50 @@ class _ImportPatientForm(PatientForm):
 
     def code_in_use(self, code: str) -> bool:
         return False
+
+
+class _ImportTrialForm(TrialForm):
+    """A trial, and the reason it was marked lost to follow-up, if it was.
+
+    The reason is held to the lost page's rules; blank means not lost.
+    """
+
+    lost_reason = TextAreaField(
+        "Reason lost to follow-up",
+        validators=[
+            Optional(),
+            HasLetters(
+                REASON_LETTERS,
+                f"Write the reason in words (at least {REASON_LETTERS} letters).",
+            ),
+            Length(max=REASON_MAX, message=f"At most {REASON_MAX} characters."),
+        ],
+        filters=[clean_text],
+    )
+
+    def fill(self, trial: Trial) -> None:
+        """Copy the form onto a trial; the importer sets ``lost_at``."""
+        super().fill(trial)
+        trial.lost_reason = self.lost_reason.data or None
+
+
+class _ImportFollowUpForm(FollowUpForm):
+    """A follow-up, and who reported it: the clinic (when blank) or the patient."""
+
+    source = choice_field(
+        "Reported by",
+        FOLLOW_UP_SOURCES,
+        blank="",
+        invalid_choice_message=(
+            "Write clinic or patient (who reported the follow-up), "
+            "or leave it blank for clinic."
+        ),
+    )
+
+    def fill(self, follow_up: FollowUp) -> None:
+        """Copy the form onto a follow-up."""
+        super().fill(follow_up)
+        follow_up.source = self.source.data or "clinic"
 
 
 def _plain_form(form_class, **kwargs):
@@ -51,8 +101,12 @@ class _RowChecker:
             FormCheck(_plain_form(form_class, **kwargs), _field_columns(fields))
             for form_class, kwargs, fields in (
                 (_ImportPatientForm, {}, _PATIENT_FIELDS),
-                (TrialForm, {}, _TRIAL_FIELDS),
-                (FollowUpForm, {"trial": self.followed_trial}, _FOLLOW_UP_FIELDS),
+                (_ImportTrialForm, {}, _TRIAL_FIELDS),
+                (
+                    _ImportFollowUpForm,
+                    {"trial": self.followed_trial},
+                    _FOLLOW_UP_FIELDS,
+                ),
             )
         )
 

@@ -31,6 +31,8 @@ OPTIONAL_COLUMNS = (
     "followup_pain",
     "followup_rating",
     "still_using",
+    "followup_source",
+    "lost_reason",
 )
 #: The columns an import reads and an export reproduces byte for byte.
 CLINICAL_COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
@@ -64,6 +66,7 @@ DEIDENTIFIED_TRIAL_COLUMNS = (
     "followup_pain",
     "followup_rating",
     "still_using",
+    "followup_source",
     "followup_count",
     "relief_criterion",
     "immediate_relief",
@@ -135,12 +138,14 @@ _TRIAL_FIELDS = {
     "pain_without": "pain_without",
     "pain_with": "pain_with",
     "notes": "notes",
+    "lost_reason": "lost_reason",
 }
 _FOLLOW_UP_FIELDS = {
     "followup_date": "follow_up_date",
     "followup_pain": "pain",
     "followup_rating": "global_rating",
     "still_using": "still_using",
+    "followup_source": "source",
 }
 
 

@@ -6,7 +6,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 from .. import audit
 from ..extensions import db
-from ..models import FollowUp, Patient, Trial, User
+from ..models import FollowUp, Patient, Trial, User, utcnow
 from ..storage import bulk
 from .matching import _Matched, _RecordIds
 
@@ -25,6 +25,8 @@ class _Inserter:
 
     def __init__(self, user: User, reason: str):
         self.user, self.reason = user, reason
+        #: When the file's lost trials were marked lost: when it was imported.
+        self.started = utcnow()
         self.ids = _RecordIds()
         connection = db.session.connection()
         self.dialect = connection.dialect
@@ -77,10 +79,14 @@ class _Inserter:
             follow_up["id"], follow_up["trial_id"] = number, trial["id"]
 
     def _prepare(self, matched: _Matched) -> list[bulk.Rows]:
+        trials = [trial for trial, _patient in matched.trials]
+        for trial in trials:
+            if trial["lost_reason"]:
+                trial["lost_at"] = self.started
         prepared = []
         for model, records in (
             (Patient, matched.patients),
-            (Trial, [trial for trial, _patient in matched.trials]),
+            (Trial, trials),
             (FollowUp, [follow_up for follow_up, _trial in matched.follow_ups]),
         ):
             if records:

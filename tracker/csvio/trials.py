@@ -25,7 +25,7 @@ from .columns import DEIDENTIFIED_TRIAL_COLUMNS, TRIAL_COLUMNS, Level, _check_le
 from .streaming import Export, _stream
 
 _EPOCH = date(2000, 1, 1)
-_NO_FOLLOW_UP = ("", "", "", "")
+_NO_FOLLOW_UP = ("", "", "", "", "")
 _RELIEF_VALUES = {"immediate_relief": "yes", "no_immediate_relief": "no"}
 
 
@@ -117,6 +117,7 @@ def _trial_columns(level: Level) -> dict[str, sa.ColumnElement]:
         "pain_without": Trial.pain_without,
         "pain_with": Trial.pain_with,
         "notes": Trial.notes,
+        "lost_reason": Trial.lost_reason,
         "recorded_by": User.username,
         "recorded_at": utc_text(Trial.created_at),
         "trial_void_reason": Trial.void_reason,
@@ -129,6 +130,7 @@ def _trial_columns(level: Level) -> dict[str, sa.ColumnElement]:
         "followup_pain": FollowUp.pain,
         "still_using": FollowUp.still_using,
         "followup_rating": FollowUp.global_rating,
+        "followup_source": FollowUp.source,
     }
 
 
@@ -245,6 +247,7 @@ def _full_trial_row(trial, follow_up_count, shown, is_outcome, rule: _Rule) -> l
             shown.followup_pain,
             shown.followup_rating,
             _yes_no(shown.still_using),
+            shown.followup_source,
         )
     # One list display: the row is made in one go, not grown piece by piece.
     return [
@@ -261,6 +264,7 @@ def _full_trial_row(trial, follow_up_count, shown, is_outcome, rule: _Rule) -> l
         trial.sex or "",
         trial.affected_side or "",
         *follow_up,
+        formula_guard(trial.lost_reason or ""),
         trial.trial_id,
         follow_up_count,
         *_outcome_columns(trial, shown, is_outcome, rule),
@@ -287,6 +291,7 @@ def _deidentified_trial_row():
                 shown.followup_pain,
                 shown.followup_rating,
                 _yes_no(shown.still_using),
+                shown.followup_source,
             ]
         return [
             last[1],
