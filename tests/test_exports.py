@@ -155,6 +155,43 @@ def test_the_trial_file_says_the_source_of_the_follow_up_in_its_row(
         assert [row["followup_source"] for row in rows] == ["patient", "clinic", ""]
 
 
+def test_the_trial_file_gives_each_trial_its_follow_up_status_as_of_today(
+    auth, client, records
+):
+    today = date.today()
+    lost_at = datetime.now(UTC)
+    outcome = records.trial(trial_date=today - timedelta(weeks=20))
+    records.follow_up(outcome, weeks=12)
+    records.trial(trial_date=today - timedelta(weeks=2))
+    records.trial(trial_date=today - timedelta(weeks=10))
+    early_only = records.trial(trial_date=today - timedelta(weeks=20))
+    records.follow_up(early_only, weeks=2)
+    records.trial(
+        trial_date=today - timedelta(weeks=20),
+        lost_at=lost_at,
+        lost_reason="=moved abroad, no reply",
+    )
+    came_back = records.trial(
+        trial_date=today - timedelta(weeks=20),
+        lost_at=lost_at,
+        lost_reason="no reply",
+    )
+    records.follow_up(came_back, weeks=14)
+    auth.login("admin")
+    rows = rows_of(client.get("/exports/trials.csv").text)
+    assert [(row["follow_up_status"], row["lost_reason"]) for row in rows] == [
+        ("outcome_recorded", ""),
+        ("awaiting", ""),
+        ("due", ""),
+        ("overdue", ""),
+        ("lost", "'=moved abroad, no reply"),
+        ("outcome_recorded", "no reply"),
+    ]
+    auth.login("reviewer")
+    text = client.get("/exports/trials.csv").text
+    assert "no reply" not in text  # the reason is free text
+
+
 def test_de_identified_trials_and_follow_ups_number_patients_alike(
     auth, client, records, clinic
 ):

@@ -103,6 +103,12 @@ def clinical_columns(text: str) -> list[str]:
     return out.getvalue().splitlines()
 
 
+def follow_up_statuses(text: str) -> list[str]:
+    """The ``follow_up_status`` of each trial of an export."""
+    rows = csv.DictReader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
+    return [row["follow_up_status"] for row in rows]
+
+
 def test_export_imported_into_an_empty_database_exports_the_same_clinical_columns(
     app, runner, records, users, empty_app, tmp_path
 ):
@@ -151,6 +157,12 @@ def test_export_imported_into_an_empty_database_exports_the_same_clinical_column
 
     second_text = second.read_text(encoding="utf-8")
     assert clinical_columns(second_text) == clinical_columns(first_text)
+    assert follow_up_statuses(second_text) == follow_up_statuses(first_text)
+    assert follow_up_statuses(first_text) == [
+        "outcome_recorded",
+        "lost",
+        "outcome_recorded",
+    ]
     with empty_app.app_context():
         patient = db.session.scalar(
             sa.select(Patient).where(Patient.birth_year == 1984)
@@ -701,6 +713,16 @@ def test_import_accepts_the_exports_derived_columns_and_ignores_them(
     assert result.exit_code == 0, result.output
     with records.app.app_context():
         assert db.session.scalar(sa.select(Trial.id)) != 999
+
+
+def test_import_accepts_the_follow_up_status_and_ignores_it(runner, records, tmp_path):
+    text = trial_file(
+        f"PF-1,{DAY},insole,squat,6,3,lost", header=HEADER + ",follow_up_status"
+    )
+    result = run_import(runner, tmp_path, text)
+    assert result.exit_code == 0, result.output
+    with records.app.app_context():
+        assert not db.session.scalar(sa.select(Trial)).lost
 
 
 def test_a_row_marked_voided_is_refused(runner, records, tmp_path):

@@ -46,6 +46,7 @@ DERIVED_COLUMNS = (
     "outcome_weeks",
     "long_term_benefit",
     "benefit_definition",
+    "follow_up_status",
     "recorded_by",
     "recorded_at",
     "voided",

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 
+from analysis.follow_up import follow_up_status
 from analysis.rule import (
     GLOBAL_RATINGS,
     FollowUpDate,
@@ -52,6 +53,8 @@ class _Rule:
             for rating in GLOBAL_RATINGS
         }
         self.outcomes: dict[tuple[int, ...], int | None] = {}
+        #: The day the follow-up statuses are worked out for, one for the file.
+        self.today = date.today()
 
     def relief(self, pain_without: int, pain_with: int) -> tuple[str, str, str]:
         """The criterion, ``immediate_relief`` (yes/no/not_assessable), prediction."""
@@ -78,6 +81,17 @@ class _Rule:
 
     def benefit(self, rating: str) -> str:
         return self.benefits[rating]
+
+    def status(self, trial_date: date, has_outcome: bool, lost: bool) -> str:
+        """The trial's ``follow_up_status`` today (awaiting, due ... lost)."""
+        return follow_up_status(
+            trial_date,
+            has_outcome,
+            lost,
+            self.today,
+            self.settings.follow_up_minimum_weeks,
+            self.settings.follow_up_due_weeks,
+        ).value
 
 
 def _first_trial_date(level: Level) -> sa.ColumnElement:
@@ -117,6 +131,7 @@ def _trial_columns(level: Level) -> dict[str, sa.ColumnElement]:
         "pain_without": Trial.pain_without,
         "pain_with": Trial.pain_with,
         "notes": Trial.notes,
+        "lost": Trial.lost_at.is_not(None),
         "lost_reason": Trial.lost_reason,
         "recorded_by": User.username,
         "recorded_at": utc_text(Trial.created_at),
@@ -176,6 +191,7 @@ def trials_export(
     A trial's ``followup_*`` columns hold its outcome follow-up (see
     :func:`analysis.rule.choose_outcome`) or, if none counts as the outcome
     yet, its latest follow-up; every follow-up is in the ``followups`` export.
+    ``follow_up_status`` is the trial's on the day of the export.
     """
     _check_level(level, include_voided)
     rule = _Rule(settings)
@@ -268,6 +284,7 @@ def _full_trial_row(trial, follow_up_count, shown, is_outcome, rule: _Rule) -> l
         trial.trial_id,
         follow_up_count,
         *_outcome_columns(trial, shown, is_outcome, rule),
+        rule.status(trial.trial_date, is_outcome, trial.lost),
         formula_guard(trial.recorded_by or ""),
         trial.recorded_at,
         "yes" if trial.voided else "no",
