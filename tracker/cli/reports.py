@@ -21,7 +21,8 @@ def report(as_json: bool, **options):
     """Print the dashboard's numbers: rates per aid against the band, the rule check."""
     import json
 
-    from ..reporting.summary import report_lines, summary
+    from ..reporting.report_text import report_lines
+    from ..reporting.summary import summary
 
     database.write_intent.set(False)
     result = summary(filters_from_options(options))

@@ -1,0 +1,127 @@
+"""Analysis results as plain rows for the JSON, the templates and the words.
+
+pandas frames and NaN stop here: every value below is an int, a float, a
+string, a list or None, so the JSON stays valid and the templates need no
+pandas.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+
+import pandas as pd
+
+import analysis
+
+from ..settings import ClinicSettings
+
+RATES = ("immediate_relief", "long_term_benefit")
+BAND_KEYS = ("band", "p_in_band", "p_value_vs_low", "p_value_vs_high")
+#: The counts of a completeness row (:func:`analysis.follow_up_completeness`).
+COMPLETENESS_COUNTS = (
+    "counted",
+    "outcome_clinic",
+    "outcome_patient",
+    "awaiting",
+    "due",
+    "overdue",
+    "lost",
+)
+FOLLOW_UP_RATES = ("follow_up", "follow_up_with_relief", "follow_up_without_relief")
+
+
+def completeness(
+    trials: analysis.CheckedTrials, settings: ClinicSettings, unit: str, today: date
+) -> dict:
+    """Follow-up completeness per aid and overall, for JSON and templates."""
+    options = {
+        "today": today,
+        "minimum_weeks": settings.follow_up_minimum_weeks,
+        "due_weeks": settings.follow_up_due_weeks,
+        "unit": unit,
+        "criterion": settings.relief_criterion,
+        "benefit_definition": settings.benefit_definition,
+    }
+    figures = analysis.follow_up_completeness(trials, **options)
+    # Column by column: DataFrame.to_dict("records") takes longer than the figures.
+    columns = {name: figures[name].tolist() for name in figures.columns}
+    *per_aid, overall = (
+        dict(zip(columns, values, strict=True))
+        for values in zip(*columns.values(), strict=True)
+    )
+    return {
+        "as_of": today.isoformat(),
+        "groups": [
+            {"intervention": row["intervention"]} | completeness_row(row)
+            for row in per_aid
+        ],
+        "overall": completeness_row(overall),
+    }
+
+
+def completeness_row(row: dict) -> dict:
+    """One row of :func:`analysis.follow_up_completeness`, in plain types."""
+    return {name: int(row[name]) for name in COMPLETENESS_COUNTS} | {
+        rate: _figures(row, rate) for rate in FOLLOW_UP_RATES
+    }
+
+
+def banded(
+    rates: pd.DataFrame, settings: ClinicSettings, judged: tuple = RATES
+) -> pd.DataFrame:
+    """Rates from :func:`analysis.response_rates` with the ``judged`` ones banded."""
+    for rate in judged:
+        rates = analysis.band_columns(
+            rates, rate, settings.band_low, settings.band_high
+        )
+    return rates
+
+
+def rate_row(row: dict) -> dict:
+    """One row of :func:`banded` rates, for JSON and templates.
+
+    Rates that were not judged get None for the band figures (tables that
+    show one verdict).
+    """
+    return {
+        "trials": int(row["trials"]),
+        "patients": int(row["patients"]),
+        "assessable": int(row["assessable"]),
+        **{rate: rate_dict(row, rate) for rate in RATES},
+    }
+
+
+def rate_dict(row: dict, rate: str) -> dict:
+    """A rate with its intervals and, if judged, its verdict against the band."""
+    figures = _figures(row, rate)
+    if f"{rate}_band" not in row:
+        return figures | dict.fromkeys(BAND_KEYS)
+    return figures | {
+        "band": row[f"{rate}_band"],
+        "p_in_band": _number(row[f"{rate}_p_in_band"]),
+        "p_value_vs_low": _number(row[f"{rate}_p_vs_low"]),
+        "p_value_vs_high": _number(row[f"{rate}_p_vs_high"]),
+    }
+
+
+def _figures(row: dict, rate: str) -> dict:
+    """``count`` of ``n``, the rate and its two 95% intervals."""
+    return {
+        "count": int(row[f"{rate}_count"]),
+        "n": int(row[f"{rate}_n"]),
+        "rate": _number(row[f"{rate}_rate"]),
+        "wilson": _interval(row, f"{rate}_wilson"),
+        "exact": _interval(row, f"{rate}_exact"),
+    }
+
+
+def _number(value) -> float | None:
+    """NaN (no cases) as None, so the JSON stays valid."""
+    value = float(value)
+    return None if math.isnan(value) else value
+
+
+def _interval(row: dict, prefix: str) -> list[float] | None:
+    low, high = _number(row[f"{prefix}_low"]), _number(row[f"{prefix}_high"])
+    return None if low is None else [low, high]
