@@ -29,7 +29,11 @@ def test_every_small_value_survives_the_trip_from_the_database(app, users, recor
         rating = ratings[number % 4]
         if rating:
             records.follow_up(
-                trial, weeks=12, global_rating=rating, pain=(0, 10, 4)[number % 3]
+                trial,
+                weeks=12,
+                global_rating=rating,
+                pain=(0, 10, 4)[number % 3],
+                still_using=number % 5 != 0,
             )
     with app.test_request_context():
         trials = trials_frame(TrialFilters())
@@ -49,6 +53,7 @@ def test_every_small_value_survives_the_trip_from_the_database(app, users, recor
                     "pain_with": trial.pain_with,
                     "outcome_rating": outcome.global_rating if outcome else None,
                     "outcome_pain": float(outcome.pain) if outcome else None,
+                    "outcome_still_using": outcome.still_using if outcome else None,
                 }
             )
     assert len(trials) == len(INTERVENTIONS) * len(ACTIVITIES)
@@ -88,4 +93,24 @@ def test_the_outcome_source_and_the_lost_mark_come_with_every_frame(
         seen: False,
         lost: True,
         found_again: True,
+    }
+
+
+def test_the_outcome_pain_and_still_using_come_with_the_summary_frame_too(app, records):
+    stopped = records.trial(pain_without=7)
+    records.follow_up(stopped, weeks=12, pain=5, still_using=False)
+    kept_on = records.trial(pain_without=4)
+    records.follow_up(kept_on, weeks=12, pain=0, still_using=True)
+    waiting = records.trial()
+    with app.test_request_context():
+        trials = trials_frame(TrialFilters(), detail=False).set_index("trial_id")
+    assert "activity" not in trials
+    assert trials["outcome_still_using"].dtype == "boolean"
+    assert trials["outcome_still_using"].astype(object).where(
+        trials["outcome_still_using"].notna(), None
+    ).to_dict() == {stopped: False, kept_on: True, waiting: None}
+    assert trials["outcome_pain"].fillna(-1).to_dict() == {
+        stopped: 5.0,
+        kept_on: 0.0,
+        waiting: -1,
     }

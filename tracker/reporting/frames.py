@@ -35,9 +35,11 @@ SUMMARY_COLUMNS = (
     "outcome_rating",
     "outcome_source",
     "lost",
+    "outcome_pain",
+    "outcome_still_using",
 )
 #: The further columns of a detailed frame (tables by activity, product, therapist).
-DETAIL_COLUMNS = ("activity", "product", "therapist", "outcome_pain")
+DETAIL_COLUMNS = ("activity", "product", "therapist")
 #: The query's column holding the small columns in one integer.
 PACKED = "small_columns"
 
@@ -55,11 +57,12 @@ def trials_frame(
 
     Voided trials, trials of voided patients and voided follow-ups are left
     out. The outcome is chosen from the follow-ups at or after the minimum
-    interval by :func:`analysis.rule.outcome_follow_ups`; ``outcome_rating``
-    (and ``outcome_pain``) are missing for trials without one. ``therapist``
-    is the user name of whoever recorded the trial (read as the user id and
-    named afterwards). Without ``detail`` only :data:`SUMMARY_COLUMNS` are
-    read, which is all the summary needs.
+    interval by :func:`analysis.rule.outcome_follow_ups`; ``outcome_rating``,
+    ``outcome_pain`` and ``outcome_still_using`` (a nullable boolean) are
+    missing for trials without one. ``therapist`` is the user name of
+    whoever recorded the trial (read as the user id and named afterwards).
+    Without ``detail`` only :data:`SUMMARY_COLUMNS` are read, which is all
+    the summary needs.
     """
     settings = settings or clinic_settings()
     columns = read_columns(trials_query(filters, settings, detail))
@@ -158,12 +161,11 @@ def _small_columns(detail: bool) -> list[tuple[str, sa.ColumnElement, int]]:
             len(FOLLOW_UP_SOURCES),
         ),
         ("lost", sa.case((Trial.lost_at.is_not(None), 1), else_=0), 2),
+        ("outcome_pain", sa.func.coalesce(FollowUp.pain, NONE), pain),
+        ("outcome_still_using", _flag(FollowUp.still_using), 2),
     ]
     if detail:
-        columns += [
-            ("activity", _code(Trial.activity, ACTIVITIES), len(ACTIVITIES)),
-            ("outcome_pain", sa.func.coalesce(FollowUp.pain, NONE), pain),
-        ]
+        columns.append(("activity", _code(Trial.activity, ACTIVITIES), len(ACTIVITIES)))
     return columns
 
 
@@ -195,6 +197,11 @@ def _unpacked(
 def _bits(count: int) -> int:
     """Bits for codes 0 to ``count - 1`` and -1, stored plus one: 0 to ``count``."""
     return count.bit_length()
+
+
+def _flag(column) -> sa.Case:
+    """A boolean column as 1 or 0, -1 when NULL (no follow-up)."""
+    return sa.case((column.is_(True), 1), (column.is_(False), 0), else_=NONE)
 
 
 def _code(column, values) -> sa.Case:
@@ -245,6 +252,9 @@ def _one_row_per_trial(
         keep[chosen["row"].to_numpy()] = True
     rows = np.flatnonzero(keep)
     rows = rows[np.argsort(trial_id[rows], kind="stable")]
+    outcome_pain = columns["outcome_pain"][rows].astype("float64")
+    outcome_pain[outcome_pain == NONE] = np.nan
+    still_using = columns["outcome_still_using"][rows]
 
     frame = {
         "trial_id": trial_id[rows],
@@ -258,15 +268,16 @@ def _one_row_per_trial(
             columns["outcome_source"][rows], FOLLOW_UP_SOURCES
         ),
         "lost": columns["lost"][rows] == 1,
+        "outcome_pain": outcome_pain,
+        "outcome_still_using": pd.arrays.BooleanArray(
+            still_using == 1, still_using == NONE
+        ),
     }
     if detail:
-        outcome_pain = columns["outcome_pain"][rows].astype("float64")
-        outcome_pain[outcome_pain == NONE] = np.nan
         frame |= {
             "activity": _categories(columns["activity"][rows], ACTIVITIES),
             "product": pd.Categorical(columns["product"][rows]),
             "therapist": columns["therapist"][rows],
-            "outcome_pain": outcome_pain,
         }
     return pd.DataFrame(frame, columns=list(frame))
 
