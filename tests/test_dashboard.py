@@ -69,7 +69,7 @@ def test_dashboard_shows_each_chart_with_plotly_served_by_the_app(client, auth, 
     assert response.status_code == 200
     page = response.text
     drawn = figures(page)
-    assert set(drawn) == {"rates", "rule", "pain_change", "months"}
+    assert {"rates", "rule", "pain_change", "months", "funnel_product"} <= set(drawn)
     for figure in drawn.values():
         assert_valid_for_plotly(figure)
     assert [trace["type"] for trace in drawn["rates"]["data"]] == ["bar", "bar"]

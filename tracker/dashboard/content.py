@@ -31,6 +31,35 @@ TABLES = (
     ("product", "By product"),
     ("therapist", "By therapist"),
 )
+#: Groupings of many small groups: no verdict per row, a funnel plot instead,
+#: so a product with four outcomes is not read as better or worse (issue 17).
+FUNNELS = ("product", "therapist")
+#: Where a group lies in its funnel, in words.
+FUNNEL_POSITIONS = {
+    "below_998": "below the 99.8% limit",
+    "below_95": "below the 95% limit",
+    "inside": "within the 95% limits",
+    "above_95": "above the 95% limit",
+    "above_998": "above the 99.8% limit",
+    "no_cases": "no outcomes yet",
+}
+
+
+@dataclass(frozen=True)
+class GroupTable:
+    """The rates by one grouping and, for products and therapists, their funnel.
+
+    ``judged`` says whether each row gets a verdict against the band.
+    ``funnel`` places the groups in a funnel plot with every trial counted,
+    as comparing products needs; ``funnel_rows`` are its table's rows.
+    """
+
+    by: str
+    heading: str
+    rows: list[dict]
+    judged: bool
+    funnel: analysis.Funnel | None = None
+    funnel_rows: list[dict] | None = None
 
 
 @dataclass(frozen=True)
@@ -43,7 +72,7 @@ class Dashboard:
     completeness_words: str
     #: The last week an outcome is due before it is overdue.
     last_due_week: int
-    tables: list[tuple[str, str, list[dict]]]
+    tables: list[GroupTable]
     months: list[dict]
     pain_change: list[dict]
     rule_words: list[str]
@@ -72,23 +101,12 @@ def dashboard_content(
         "benefit_definition": settings.benefit_definition,
     }
     base_args = filters.as_args()
-    tables = []
+    tables = [
+        group_table(trials, by, heading, options, settings, base_args)
+        for by, heading in TABLES
+    ]
     # The tables show one verdict: long-term benefit, the rate the band describes.
     judged = ("long_term_benefit",)
-    for by, heading in TABLES:
-        rows = banded(
-            analysis.response_rates(trials, by=by, **options), settings, judged
-        )
-        tables.append(
-            (
-                by,
-                heading,
-                [
-                    _labelled(row, by, base_args, linked=True)
-                    for row in rows.to_dict("records")
-                ],
-            )
-        )
     by_month = banded(
         analysis.response_rates(trials, by="month", **options), settings, judged
     )
@@ -130,7 +148,52 @@ def dashboard_content(
             "rule": charts.to_json(charts.rule_figure(result.rule, settings)),
             "pain_change": charts.to_json(charts.pain_change_figure(pain_change)),
             "months": charts.to_json(charts.months_figure(months)),
+            **{
+                f"funnel_{table.by}": charts.to_json(
+                    charts.funnel_figure(
+                        table.funnel,
+                        table.funnel_rows,
+                        f"Long-term benefit {table.heading.lower()}, "
+                        "against the pooled rate",
+                    )
+                )
+                for table in tables
+                if table.funnel is not None and table.funnel.target is not None
+            },
         },
+    )
+
+
+def group_table(
+    trials: analysis.CheckedTrials,
+    by: str,
+    heading: str,
+    options: dict,
+    settings: ClinicSettings,
+    base_args: dict,
+) -> GroupTable:
+    """The rates by ``by``: banded, or for products and therapists in a funnel."""
+    rates = analysis.response_rates(trials, by=by, **options)
+    funnel = None
+    if by in FUNNELS:
+        by_trial = rates
+        if options["unit"] != "trial":
+            by_trial = analysis.response_rates(
+                trials, by=by, **options | {"unit": "trial"}
+            )
+        funnel = analysis.funnel_plot_data(by_trial)
+    else:
+        rates = banded(rates, settings, ("long_term_benefit",))
+    return GroupTable(
+        by=by,
+        heading=heading,
+        rows=[
+            _labelled(row, by, base_args, linked=True)
+            for row in rates.to_dict("records")
+        ],
+        judged=funnel is None,
+        funnel=funnel,
+        funnel_rows=None if funnel is None else funnel_rows(funnel, by, base_args),
     )
 
 
@@ -144,7 +207,11 @@ def dashboard_summary(
 
 def _labelled(row: dict, by: str, base_args: dict, linked: bool) -> dict:
     """A rates row with a label for people and, if ``linked``, its trials' filters."""
-    value = row[by]
+    return _label(row[by], by, base_args, linked) | rate_row(row)
+
+
+def _label(value, by: str, base_args: dict, linked: bool) -> dict:
+    """A group's label for people and, if ``linked``, its trials' filters."""
     missing = value is None or (isinstance(value, float) and pd.isna(value))
     if by == "activity" and not missing:
         label = ACTIVITIES.get(value, value)
@@ -153,7 +220,32 @@ def _labelled(row: dict, by: str, base_args: dict, linked: bool) -> dict:
     args = None
     if linked and not missing:
         args = base_args | {by: value}
-    return {"label": label, "args": args} | rate_row(row)
+    return {"label": label, "args": args}
+
+
+def funnel_rows(funnel: analysis.Funnel, by: str, base_args: dict) -> list[dict]:
+    """The groups of a funnel, for its table and its plot."""
+    rows = []
+    for group in funnel.groups.to_dict("records"):
+        position = str(group["position"])
+        rows.append(
+            _label(group[by], by, base_args, linked=True)
+            | {
+                "count": int(group["long_term_benefit_count"]),
+                "n": int(group["long_term_benefit_n"]),
+                "rate": None if position == "no_cases" else float(group["rate"]),
+                "limits_95": _limits(group, "95"),
+                "limits_998": _limits(group, "998"),
+                "position": position,
+                "position_words": FUNNEL_POSITIONS[position],
+            }
+        )
+    return rows
+
+
+def _limits(group: dict, level: str) -> list[float] | None:
+    low, high = group[f"low_{level}"], group[f"high_{level}"]
+    return None if pd.isna(low) else [float(low), float(high)]
 
 
 def _month_args(month: str, filters: TrialFilters) -> dict[str, str]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import plotly.io as pio
 
-from analysis import RuleCheck
+from analysis import CutOffCheck, Funnel, RuleCheck
 
 from ..labels import INTERVENTIONS
 from ..settings import ClinicSettings
@@ -250,4 +250,208 @@ def patient_pain_figure(patient) -> Figure:
         "Pain during the activity: without, with the aid, at follow-ups",
         yaxis={"range": [-0.5, 10.5], "dtick": 2, "title": {"text": "Pain (0–10)"}},
         height=300,
+    )
+
+
+#: The ROC curve's two scales: how a threshold reads, and the trace's colour.
+DROP_SCALES = {
+    "points": ("Drop in points", "#1565c0"),
+    "percent": ("Drop in percent", "#ef6c00"),
+}
+CHANCE_COLOUR = "#9e9e9e"
+
+
+def drop_in_words(scale: str, threshold: float | None) -> str:
+    """A point of the ROC curve in words: which trials count as relieved there."""
+    if threshold is None:
+        return "no trial counted as relieved"
+    if scale == "percent":
+        return f"relief = a drop of at least {threshold:.0f}%"
+    if threshold > 0:
+        points = "point" if threshold == 1 else "points"
+        return f"relief = a drop of at least {threshold:g} {points}"
+    if threshold == 0:
+        return "relief = no rise in pain"
+    return f"relief = a rise of at most {-threshold:g}"
+
+
+def roc_figure(check: CutOffCheck, clinic: RuleCheck, clinic_label: str) -> Figure:
+    """The ROC curves of the pain drop in points and percent, against chance.
+
+    Each scale's Youden-best cut-off is starred, and the clinic's own
+    criterion (``clinic``, the rule check under the setting) is a diamond on
+    the same axes, so the two can be compared where they sit.
+    """
+    traces = [
+        {
+            "type": "scatter",
+            "name": "Chance (area 0.5)",
+            "x": [0, 1],
+            "y": [0, 1],
+            "mode": "lines",
+            "line": {"color": CHANCE_COLOUR, "dash": "dash"},
+            "hoverinfo": "skip",
+        }
+    ]
+    for curve in (check.points, check.percent):
+        if not curve.fpr:
+            continue
+        name, colour = DROP_SCALES[curve.scale]
+        if curve.auc.value is not None:
+            name = f"{name} (area {curve.auc.value:.2f})"
+        traces.append(
+            {
+                "type": "scatter",
+                "name": name,
+                "x": list(curve.fpr),
+                "y": list(curve.tpr),
+                "mode": "lines+markers",
+                "line": {"color": colour},
+                "marker": {"size": 6},
+                "text": [drop_in_words(curve.scale, t) for t in curve.thresholds],
+                "hovertemplate": "%{text}: sensitivity %{y:.0%}, "
+                "1 − specificity %{x:.0%}<extra></extra>",
+            }
+        )
+    best = [curve for curve in (check.points, check.percent) if curve.best]
+    if best:
+        traces.append(
+            {
+                "type": "scatter",
+                "name": "Best cut-off (Youden)",
+                "x": [1 - curve.best.specificity.value for curve in best],
+                "y": [curve.best.sensitivity.value for curve in best],
+                "mode": "markers+text",
+                "marker": {"symbol": "star", "size": 14, "color": "#212121"},
+                "text": [_cut_off_label(curve) for curve in best],
+                "textposition": "bottom right",
+                "hovertemplate": "best: %{text}<extra></extra>",
+            }
+        )
+    if clinic.sensitivity.value is not None and clinic.specificity.value is not None:
+        traces.append(
+            {
+                "type": "scatter",
+                "name": f"Clinic's criterion ({clinic_label})",
+                "x": [1 - clinic.specificity.value],
+                "y": [clinic.sensitivity.value],
+                "mode": "markers",
+                "marker": {
+                    "symbol": "diamond",
+                    "size": 12,
+                    "color": BENEFIT_COLOUR,
+                    "line": {"color": "white", "width": 1},
+                },
+                "hovertemplate": "clinic's criterion: sensitivity %{y:.0%}, "
+                "1 − specificity %{x:.0%}<extra></extra>",
+            }
+        )
+    share = {"tickformat": ".0%", "range": [-0.02, 1.02], "dtick": 0.2}
+    return _figure(
+        traces,
+        "Which drop in pain predicts long-term benefit",
+        height=440,
+        xaxis=share
+        | {
+            "title": {"text": "1 − specificity (no benefit, yet relief at once)"},
+            "gridcolor": "#e5e5e5",
+            "constrain": "domain",
+        },
+        yaxis=share
+        | {
+            "title": {"text": "Sensitivity (benefit, and relief at once)"},
+            "scaleanchor": "x",
+        },
+        legend={"orientation": "h", "y": -0.25},
+        margin={"l": 60, "r": 20, "t": 50, "b": 60},
+    )
+
+
+def _cut_off_label(curve) -> str:
+    unit = "%" if curve.scale == "percent" else " pts"
+    return f"≥{curve.best.cut_off}{unit}"
+
+
+#: A funnel dot's look by where it lies: legend name, colour, symbol.
+FUNNEL_MARKERS = {
+    "inside": ("Within the 95% limits", "#607d8b", "circle"),
+    "outside_95": ("Beyond the 95% limits", "#ef6c00", "diamond"),
+    "outside_998": ("Beyond the 99.8% limits", "#c62828", "square"),
+}
+FUNNEL_GROUPS = {
+    "inside": "inside",
+    "below_95": "outside_95",
+    "above_95": "outside_95",
+    "below_998": "outside_998",
+    "above_998": "outside_998",
+}
+
+
+def funnel_figure(funnel: Funnel, rows: list[dict], title: str) -> Figure:
+    """Each group's long-term benefit rate against its outcomes, in the funnel.
+
+    ``rows`` are the groups as the page's table lists them (``label``,
+    ``count``, ``n``, ``rate``, ``position``). Groups without outcomes have
+    no dot. Colour and symbol both say where a dot lies, so the plot reads
+    without colour too.
+    """
+    traces = []
+    if funnel.target is not None:
+        limits = funnel.limits
+        sizes = limits["n"].tolist()
+        for level, dash, width in (("998", "dot", 1), ("95", "dash", 1.5)):
+            words = "99.8%" if level == "998" else "95%"
+            for side in ("low", "high"):
+                traces.append(
+                    {
+                        "type": "scatter",
+                        "name": f"{words} limits",
+                        "legendgroup": level,
+                        "showlegend": side == "low",
+                        "x": sizes,
+                        "y": limits[f"{side}_{level}"].tolist(),
+                        "mode": "lines",
+                        "line": {"color": "#78909c", "dash": dash, "width": width},
+                        "hoverinfo": "skip",
+                    }
+                )
+        traces.append(
+            {
+                "type": "scatter",
+                "name": f"Pooled rate ({funnel.target:.0%})",
+                "x": [sizes[0], sizes[-1]],
+                "y": [funnel.target, funnel.target],
+                "mode": "lines",
+                "line": {"color": BENEFIT_COLOUR, "width": 2},
+                "hoverinfo": "skip",
+            }
+        )
+    for group, (name, colour, symbol) in FUNNEL_MARKERS.items():
+        dots = [row for row in rows if FUNNEL_GROUPS.get(row["position"]) == group]
+        if not dots:
+            continue
+        traces.append(
+            {
+                "type": "scatter",
+                "name": name,
+                "x": [row["n"] for row in dots],
+                "y": [row["rate"] for row in dots],
+                "mode": "markers",
+                "marker": {"color": colour, "symbol": symbol, "size": 10},
+                "text": [row["label"] for row in dots],
+                "customdata": [[row["count"]] for row in dots],
+                "hovertemplate": "%{text}: %{customdata[0]} of %{x} "
+                "(%{y:.0%})<extra></extra>",
+            }
+        )
+    return _figure(
+        traces,
+        title,
+        height=380,
+        xaxis={"title": {"text": "Trials with an outcome"}, "rangemode": "tozero"},
+        yaxis={
+            "tickformat": ".0%",
+            "range": [-0.02, 1.02],
+            "title": {"text": "Long-term benefit"},
+        },
     )
