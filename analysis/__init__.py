@@ -21,6 +21,7 @@ _STATISTICS = (
     "effect",
     "compare",
     "funnel",
+    "follow_up_pain",
 )
 
 __all__ = [*rule.__all__, *_STATISTICS]
