@@ -13,17 +13,17 @@ from tracker.reporting.frames import SUMMARY_COLUMNS, trials_frame
 from tracker.reporting.summary import summary
 from tracker.settings import clinic_settings
 
-RATE_KEYS = {
-    "count",
-    "n",
-    "rate",
-    "wilson",
-    "exact",
+BAND_KEYS = {
     "band",
     "p_in_band",
     "p_value_vs_low",
     "p_value_vs_high",
+    "p_value",
+    "p_value_claim",
+    "more_outcomes_needed",
+    "more_trials_needed",
 }
+RATE_KEYS = {"count", "n", "rate", "wilson", "exact", *BAND_KEYS}
 COMPLETENESS_COUNTS = {
     "counted",
     "outcome_clinic",
@@ -156,14 +156,20 @@ def test_report_json_and_api_agree_with_the_analysis(app, runner, client, auth, 
                 assert group[rate]["wilson"] == pytest.approx(
                     [row[f"{rate}_wilson_low"], row[f"{rate}_wilson_high"]]
                 )
-            band = analysis.against_band(
-                int(row[f"{rate}_count"]),
-                int(row[f"{rate}_n"]),
-                settings.band_low,
-                settings.band_high,
-            )
-            assert group[rate]["band"] == band.verdict
-            assert group[rate]["p_in_band"] == band.p_in_band
+        band = analysis.against_band(
+            int(row["long_term_benefit_count"]),
+            int(row["long_term_benefit_n"]),
+            settings.band_low,
+            settings.band_high,
+        )
+        benefit = group["long_term_benefit"]
+        assert benefit["band"] == band.verdict
+        assert benefit["p_in_band"] == band.p_in_band
+        assert benefit["p_value"] == band.p_value
+        assert benefit["p_value_claim"] == band.p_value_claim
+        assert benefit["more_outcomes_needed"] == band.more_outcomes_needed
+        assert set(group["immediate_relief"]) == RATE_KEYS
+        assert all(group["immediate_relief"][key] is None for key in BAND_KEYS)
     overall = analysis.response_rates(trials, by=None, **options).iloc[0]
     assert from_api["overall"]["trials"] == overall["trials"] == len(trials)
     assert from_api["overall"]["patients"] == overall["patients"] == 36
@@ -185,6 +191,11 @@ def test_summary_json_has_the_documented_shape(client, auth, seeded):
         "rule",
         "rule_by_criterion",
         "completeness",
+        "effect",
+        "effects",
+        "cut_off",
+        "aids_compared",
+        "follow_up_pain",
     }
     assert body["unit"] == "patient"
     assert set(body["settings"]) == {
@@ -207,7 +218,8 @@ def test_summary_json_has_the_documented_shape(client, auth, seeded):
         }
         for rate in ("immediate_relief", "long_term_benefit"):
             assert set(group[rate]) == RATE_KEYS
-            assert group[rate]["band"] in analysis.BAND_VERDICTS
+        assert group["long_term_benefit"]["band"] in analysis.BAND_VERDICTS
+        assert group["immediate_relief"]["band"] is None
     for check in [body["rule"], *body["rule_by_criterion"]]:
         assert {"criterion", "tp", "fp", "fn", "tn", *ESTIMATES} <= set(check)
         for name in ESTIMATES:

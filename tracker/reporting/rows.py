@@ -17,7 +17,19 @@ import analysis
 from ..settings import ClinicSettings
 
 RATES = ("immediate_relief", "long_term_benefit")
-BAND_KEYS = ("band", "p_in_band", "p_value_vs_low", "p_value_vs_high")
+#: The rates judged against the band. The published band describes long-term
+#: benefit; immediate relief is shown beside it without a verdict.
+JUDGED = ("long_term_benefit",)
+BAND_KEYS = (
+    "band",
+    "p_in_band",
+    "p_value_vs_low",
+    "p_value_vs_high",
+    "p_value",
+    "p_value_claim",
+    "more_outcomes_needed",
+    "more_trials_needed",
+)
 #: The counts of a completeness row (:func:`analysis.follow_up_completeness`).
 COMPLETENESS_COUNTS = (
     "counted",
@@ -93,16 +105,94 @@ def rate_row(row: dict) -> dict:
 
 
 def rate_dict(row: dict, rate: str) -> dict:
-    """A rate with its intervals and, if judged, its verdict against the band."""
+    """A rate with its intervals and, if judged, its verdict against the band.
+
+    ``more_trials_needed`` is None here: it needs the follow-up rate
+    (:func:`with_trials_needed`).
+    """
     figures = _figures(row, rate)
     if f"{rate}_band" not in row:
         return figures | dict.fromkeys(BAND_KEYS)
+    more = row[f"{rate}_more_outcomes_needed"]
     return figures | {
         "band": row[f"{rate}_band"],
         "p_in_band": _number(row[f"{rate}_p_in_band"]),
         "p_value_vs_low": _number(row[f"{rate}_p_vs_low"]),
         "p_value_vs_high": _number(row[f"{rate}_p_vs_high"]),
+        "p_value": _number(row[f"{rate}_p_value"]),
+        "p_value_claim": _text(row[f"{rate}_p_value_claim"]),
+        "more_outcomes_needed": None if pd.isna(more) else int(more),
+        "more_trials_needed": None,
     }
+
+
+def with_trials_needed(rate: dict, follow_up: dict) -> dict:
+    """A banded rate with ``more_trials_needed``, its outcomes over the follow-up rate.
+
+    Outcomes come in for only a share of the trials, so a verdict that needs
+    40 more outcomes at a follow-up rate of 80% needs 50 more trials. None
+    when the outcomes needed are None, or no outcome has come in yet.
+    """
+    more, count, n = rate["more_outcomes_needed"], follow_up["count"], follow_up["n"]
+    if more == 0:
+        needed = 0
+    elif more is None or count == 0:
+        needed = None
+    else:
+        needed = -(-more * n // count)  # more / (count / n), rounded up, exactly
+    return rate | {"more_trials_needed": needed}
+
+
+def comparison_rows(comparisons: pd.DataFrame) -> list[dict]:
+    """:func:`analysis.compare_aids` as plain rows, the difference as an estimate."""
+    rows = []
+    for row in comparisons.to_dict("records"):
+        difference = _number(row["difference"])
+        low, high = _number(row["difference_low"]), _number(row["difference_high"])
+        rows.append(
+            {
+                "measure": row["measure"],
+                "intervention_a": row["intervention_a"],
+                "intervention_b": row["intervention_b"],
+                "count_a": int(row["count_a"]),
+                "n_a": int(row["n_a"]),
+                "rate_a": _number(row["rate_a"]),
+                "count_b": int(row["count_b"]),
+                "n_b": int(row["n_b"]),
+                "rate_b": _number(row["rate_b"]),
+                "difference": {
+                    "value": difference,
+                    "ci": None if low is None else [low, high],
+                    "reason": _text(row["reason"]),
+                },
+                "p_value": _number(row["p_value"]),
+                "p_holm": _number(row["p_holm"]),
+                "patients_in_both": int(row["patients_in_both"]),
+            }
+        )
+    return rows
+
+
+def follow_up_pain(figures: pd.DataFrame, criterion: str) -> dict:
+    """:func:`analysis.follow_up_pain_by_relief` as plain rows, for JSON and words."""
+    groups = []
+    for row in figures.to_dict("records"):
+        low, high = _number(row["median_drop_low"]), _number(row["median_drop_high"])
+        groups.append(
+            {
+                "relief": row["relief"],
+                "outcomes": int(row["outcomes"]),
+                "median_pain_without": _number(row["median_pain_without"]),
+                "median_outcome_pain": _number(row["median_outcome_pain"]),
+                "median_drop": {
+                    "value": _number(row["median_drop"]),
+                    "ci": None if low is None else [low, high],
+                    "reason": _text(row["median_drop_reason"]),
+                },
+                "still_using": _figures(row, "still_using"),
+            }
+        )
+    return {"criterion": criterion, "groups": groups}
 
 
 def _figures(row: dict, rate: str) -> dict:
@@ -120,6 +210,11 @@ def _number(value) -> float | None:
     """NaN (no cases) as None, so the JSON stays valid."""
     value = float(value)
     return None if math.isnan(value) else value
+
+
+def _text(value) -> str | None:
+    """A text cell, None where pandas holds NaN or None."""
+    return None if value is None or pd.isna(value) else str(value)
 
 
 def _interval(row: dict, prefix: str) -> list[float] | None:

@@ -16,7 +16,16 @@ import analysis
 from ..settings import ClinicSettings, clinic_settings
 from .filters import TrialFilters
 from .frames import trials_frame
-from .rows import banded, completeness, rate_row
+from .rows import (
+    JUDGED,
+    banded,
+    comparison_rows,
+    completeness,
+    follow_up_pain,
+    rate_row,
+    with_trials_needed,
+)
+from .sentences import Sentences, summary_sentences
 from .words import completeness_in_words, rule_in_words
 
 #: Importable from here, where the dashboard and the benchmarks look for them.
@@ -44,7 +53,13 @@ SETTINGS = (
 
 @dataclass(frozen=True)
 class Summary:
-    """Rates per aid and overall against the band, the rule check, completeness."""
+    """Rates per aid and overall against the band, the rule check and its effect,
+    the cut-off check, the aids compared, completeness and follow-up pain.
+
+    ``groups`` and ``overall`` are plain rows (see :mod:`.rows`): only
+    long-term benefit carries a band verdict, immediate relief has its band
+    figures None. The sentences to read aloud are :attr:`sentences`.
+    """
 
     settings: ClinicSettings
     unit: str
@@ -54,6 +69,21 @@ class Summary:
     rule_by_criterion: list[analysis.RuleCheck]
     #: Follow-up completeness per aid and overall, as of a date (see docs/api.md).
     completeness: dict
+    #: The rule's effect over all aids under the clinic's relief criterion.
+    effect: analysis.RuleEffect
+    #: The effect under each relief criterion: all aids, then insole, taping, brace.
+    effects: list[analysis.RuleEffect]
+    #: Which drop in pain predicts long-term benefit, over all aids.
+    cut_off: analysis.CutOffCheck
+    #: Each pair of aids compared (:func:`.rows.comparison_rows`), benefit first.
+    aids_compared: list[dict]
+    #: Pain at the outcome and still using, by relief (:func:`.rows.follow_up_pain`).
+    follow_up_pain: dict
+
+    @property
+    def sentences(self) -> Sentences:
+        """Everything above in sentences a therapist can read aloud."""
+        return summary_sentences(self)
 
     def to_dict(self) -> dict:
         """Plain types only, in the documented JSON shape."""
@@ -65,6 +95,11 @@ class Summary:
             "rule": self.rule.to_dict(),
             "rule_by_criterion": [check.to_dict() for check in self.rule_by_criterion],
             "completeness": self.completeness,
+            "effect": self.effect.to_dict(),
+            "effects": [effect.to_dict() for effect in self.effects],
+            "cut_off": self.cut_off.to_dict(),
+            "aids_compared": self.aids_compared,
+            "follow_up_pain": self.follow_up_pain,
         }
 
 
@@ -79,33 +114,53 @@ def summarise(
     The frame may come checked already (:func:`analysis.check_trials`).
     Follow-up statuses are as of ``today`` (by default the server's date).
     """
-    options = {
-        "unit": unit,
-        "criterion": settings.relief_criterion,
-        "benefit_definition": settings.benefit_definition,
-    }
+    criterion, benefit = settings.relief_criterion, settings.benefit_definition
+    options = {"unit": unit, "criterion": criterion, "benefit_definition": benefit}
     # One check of the frame, and one choice of the trials that count, for all.
-    trials = analysis.check_trials(trials, settings.benefit_definition)
+    trials = analysis.check_trials(trials, benefit)
     per_aid = banded(
-        analysis.response_rates(trials, by="intervention", **options), settings
+        analysis.response_rates(trials, by="intervention", **options),
+        settings,
+        JUDGED,
     )
-    overall = banded(analysis.response_rates(trials, by=None, **options), settings)
-    by_criterion = analysis.rule_check_by_criterion(
-        trials, settings.benefit_definition, unit
+    overall = banded(
+        analysis.response_rates(trials, by=None, **options), settings, JUDGED
     )
-    rule = next(c for c in by_criterion if c.criterion == settings.relief_criterion)
+    by_criterion = analysis.rule_check_by_criterion(trials, benefit, unit)
+    rule = next(c for c in by_criterion if c.criterion == criterion)
+    effects = analysis.rule_effects(trials, analysis.RELIEF_CRITERIA, benefit, unit)
+    follow_up = completeness(trials, settings, unit, today or date.today())
+    follow_up_by_aid = {row["intervention"]: row for row in follow_up["groups"]}
     return Summary(
         settings=settings,
         unit=unit,
         groups=[
-            {"intervention": row["intervention"]} | rate_row(row)
+            {"intervention": row["intervention"]}
+            | _with_trials_needed(rate_row(row), follow_up_by_aid[row["intervention"]])
             for row in per_aid.to_dict("records")
         ],
-        overall=rate_row(overall.iloc[0].to_dict()),
+        overall=_with_trials_needed(
+            rate_row(overall.iloc[0].to_dict()), follow_up["overall"]
+        ),
         rule=rule,
         rule_by_criterion=by_criterion,
-        completeness=completeness(trials, settings, unit, today or date.today()),
+        completeness=follow_up,
+        effect=next(
+            e for e in effects if e.criterion == criterion and e.intervention is None
+        ),
+        effects=effects,
+        cut_off=analysis.cut_off_check(trials, benefit, unit),
+        aids_compared=comparison_rows(analysis.compare_aids(trials, **options)),
+        follow_up_pain=follow_up_pain(
+            analysis.follow_up_pain_by_relief(trials, **options), criterion
+        ),
     )
+
+
+def _with_trials_needed(row: dict, follow_up_row: dict) -> dict:
+    """A rates row with the trials its verdict needs, at its follow-up rate."""
+    rate = "long_term_benefit"
+    return row | {rate: with_trials_needed(row[rate], follow_up_row["follow_up"])}
 
 
 def summary(filters: TrialFilters, settings: ClinicSettings | None = None) -> Summary:
