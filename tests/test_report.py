@@ -308,6 +308,28 @@ def test_report_prints_a_readable_table(runner, seeded):
     assert "Rule check (relief criterion any)" in result.output
 
 
+def test_report_prints_the_effect_band_reading_best_cut_off_and_aid_comparisons(
+    app, runner, seeded
+):
+    result = runner.invoke(args=["report"])
+    assert result.exit_code == 0, result.output
+    output = result.output
+    with app.test_request_context():
+        sentences = summary(TrialFilters()).sentences
+    assert "The rule's effect (relief criterion any)" in output
+    assert sentences.effect in output
+    assert "Against the band (long-term benefit only" in output
+    for reading in sentences.band.values():
+        assert reading in output
+    for line in sentences.cut_off:
+        assert line in output
+    assert "after Holm's adjustment over the three pairs" in output
+    for pair in ("insole / taping", "insole / brace", "taping / brace"):
+        assert f"long_term_benefit  {pair}" in output
+    for line in sentences.follow_up_pain:
+        assert line in output
+
+
 def test_summary_and_api_need_the_review_role(client, auth, seeded):
     auth.login("therapist")
     assert client.get("/api/summary").status_code == 403
