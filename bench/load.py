@@ -283,8 +283,9 @@ def reviewer(
         _pause(rng, think, deadline)
 
 
-#: How often a sheet that answers "busy" is asked for again, and after how long.
-SHEET_TRIES, SHEET_RETRY_SECONDS = 20, 0.1
+#: How often a sheet that answers "busy" is asked for again, and the first pause
+#: (doubled each time, with jitter, so two therapists do not collide again).
+SHEET_TRIES, SHEET_RETRY_SECONDS = 10, 0.05
 
 
 @dataclass(frozen=True)
@@ -299,7 +300,9 @@ class ReportLinks:
     seconds: float
 
 
-def _printed_link(base, session, trial_id, tally) -> tuple[ReportLinkOut | None, int]:
+def _printed_link(
+    base, session, trial_id, rng, tally
+) -> tuple[ReportLinkOut | None, int]:
     """The link on the trial's sheet, asking again while it is busy; and how often."""
     url = f"{base}/trials/{trial_id}/sheet"
     for busy in range(SHEET_TRIES):
@@ -307,7 +310,7 @@ def _printed_link(base, session, trial_id, tally) -> tuple[ReportLinkOut | None,
         if sheet is None:
             return None, busy
         if sheet.status_code == 423:
-            time.sleep(SHEET_RETRY_SECONDS)
+            time.sleep(SHEET_RETRY_SECONDS * 2**busy * rng.uniform(0.5, 1.5))
             continue
         printed = _SHEET_URL.search(sheet.text)
         if printed is None:
@@ -324,11 +327,12 @@ def prepare_report_links(base: str, count: int, therapists: int) -> ReportLinks:
 
     Each link is read from its trial's sheet (``GET /trials/<id>/sheet``), as
     the therapist prints it, before the load starts; by the first of the
-    ``therapists`` load accounts, four at most at once.
+    ``therapists`` load accounts, two at most at once (more only collide
+    more often on SQLite's write lock, see :attr:`ReportLinks.busy`).
     """
     started = time.perf_counter()
     tally = Tally()
-    accounts = max(1, min(4, therapists, count))
+    accounts = max(1, min(2, therapists, count))
 
     def make(number: int, links: int) -> tuple[list[ReportLinkOut], int]:
         rng = random.Random(3000 + number)
@@ -344,7 +348,7 @@ def prepare_report_links(base: str, count: int, therapists: int) -> ReportLinks:
             trial_id = _record_trial(session, patient_url, rng, tally)
             if trial_id is None:
                 break
-            link, tries = _printed_link(base, session, trial_id, tally)
+            link, tries = _printed_link(base, session, trial_id, rng, tally)
             busy += tries
             if link is None:
                 break
