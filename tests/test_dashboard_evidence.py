@@ -1,5 +1,6 @@
 """The dashboard's evidence for issue 17: the cut-off curve, funnels, small groups."""
 
+import re
 from datetime import date, timedelta
 
 import pandas as pd
@@ -191,3 +192,79 @@ def test_dashboard_renders_with_the_band_at_its_edges(client, auth, clinic):
     assert (band["y0"], band["y1"]) == (0, 1)
     for figure in drawn.values():
         go.Figure(figure)
+
+
+def test_the_evidence_sections_read_aloud(client, auth, clinic):
+    auth.login("reviewer")
+    page = client.get("/dashboard/").text
+    for heading in (
+        "The aids compared",
+        "How large is the difference?",
+        "Which cut-off predicts best here?",
+        "Pain at the follow-up and still using the aid",
+    ):
+        assert heading in page
+    effect = re.search(r'<p id="effect-words"[^>]*>([^<]+)</p>', page).group(1)
+    assert "patients who felt relief at once" in effect
+    assert "after Holm&#39;s adjustment" in page
+    assert "Holm-adjusted p" in page
+    readings = page[page.index('id="band-readings"') :]
+    readings = readings[: readings.index("</ul>")]
+    assert readings.count("<li>") == 4
+    assert "Bayesian, starting from a uniform prior" in readings
+    assert "still using the aid" in page
+    assert "Best drop in points: at least" in page
+    assert "Clinic&#39;s criterion: any drop in pain" in page
+
+
+def test_immediate_relief_gets_no_band_verdict(client, auth, clinic):
+    auth.login("reviewer")
+    page = client.get("/dashboard/").text
+    readings = page[page.index('id="band-readings"') :]
+    readings = readings[: readings.index("</ul>")]
+    assert "Long-term benefit" in readings
+    assert "relief" not in readings.lower()
+    assert "only that rate gets a verdict" in page
+
+
+def test_notes_say_what_ppv_npv_lr_and_auc_mean(client, auth, clinic):
+    auth.login("reviewer")
+    page = client.get("/dashboard/").text
+    notes = re.findall(
+        r'<details class="small mb-3 what-this-means">(.*?)</details>', page, re.S
+    )
+    assert len(notes) == 2
+    accuracy, cut_off = notes
+    assert "<summary>What this means</summary>" in accuracy
+    for term in ("PPV (positive predictive value)", "NPV", "Likelihood ratios"):
+        assert term in accuracy
+    assert "AUC (area under the ROC curve)" in cut_off
+
+
+def test_the_cut_off_check_warns_below_30_outcomes(client, auth, clinic):
+    auth.login("reviewer")
+    page = client.get("/dashboard/").text
+    warning = re.search(r'id="cut-off-warning">([^<]+)<', page).group(1)
+    assert warning.startswith("Only 28 trials with an outcome (fewer than 30)")
+    go.Figure(figures(page)["roc"])
+    for _ in range(2):
+        trial = clinic.trial(trial_date=date.today() - timedelta(weeks=14))
+        clinic.follow_up(trial, weeks=12)
+    page = client.get("/dashboard/").text
+    assert 'id="cut-off-warning"' not in page
+    assert "over 30 trials with an outcome" in page
+
+
+def test_the_roc_curve_marks_the_clinics_criterion_and_the_best_cut_off(
+    client, auth, clinic
+):
+    auth.login("reviewer")
+    page = client.get("/dashboard/").text
+    names = [trace["name"] for trace in figures(page)["roc"]["data"]]
+    assert names[0] == "Chance (area 0.5)"
+    assert names[1].startswith("Drop in points (area 0.")
+    assert "Best cut-off (Youden)" in names
+    assert "Clinic's criterion (any drop in pain)" in names
+    table = page[page.index("Every whole-point cut-off") :]
+    assert "at least 1 point (clinic's criterion)" in table
+    assert table.count("(best)") == 2

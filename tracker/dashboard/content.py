@@ -14,14 +14,9 @@ from analysis.follow_up import GRACE_WEEKS
 from ..labels import ACTIVITIES, INTERVENTIONS
 from ..reporting import charts
 from ..reporting.filters import TrialFilters
-from ..reporting.summary import (
-    Summary,
-    banded,
-    completeness_in_words,
-    rate_row,
-    rule_in_words,
-    summarise,
-)
+from ..reporting.sentences import Sentences
+from ..reporting.summary import Summary, banded, rate_row, summarise
+from ..reporting.words import CRITERION_WORDS as RELIEF_CRITERION_WORDS
 from ..settings import ClinicSettings, clinic_settings
 from .kept import current_trials_frame
 
@@ -34,6 +29,22 @@ TABLES = (
 #: Groupings of many small groups: no verdict per row, a funnel plot instead,
 #: so a product with four outcomes is not read as better or worse (issue 17).
 FUNNELS = ("product", "therapist")
+#: The clinic's relief criteria that are one cut-off of the drop (mcid is two).
+CRITERION_CUT_OFFS = {
+    "any": ("points", 1),
+    "two_points": ("points", 2),
+    "thirty_percent": ("percent", 30),
+}
+SCALE_WORDS = {"points": "Drop in points", "percent": "Drop in percent"}
+MEASURE_WORDS = {
+    "long_term_benefit": "Long-term benefit",
+    "immediate_relief": "Immediate relief",
+}
+RELIEF_GROUP_WORDS = {
+    "with_relief": "With relief at once",
+    "without_relief": "Without relief at once",
+    "all": "All with an outcome",
+}
 #: Where a group lies in its funnel, in words.
 FUNNEL_POSITIONS = {
     "below_998": "below the 99.8% limit",
@@ -69,13 +80,27 @@ class Dashboard:
     summary: Summary
     aids: list[dict]
     completeness: list[dict]
-    completeness_words: str
     #: The last week an outcome is due before it is overdue.
     last_due_week: int
     tables: list[GroupTable]
     months: list[dict]
     pain_change: list[dict]
-    rule_words: list[str]
+    #: Every sentence of the summary, worked out once per view.
+    sentences: Sentences
+    #: Each aid's and all aids' long-term benefit against the band, in words.
+    band_readings: list[dict]
+    #: The rule's effect under the clinic's criterion: all aids, then each aid.
+    effects: list[dict]
+    #: Fewer outcomes than the cut-off check wants, said apart from its sentences.
+    cut_off_warning: str | None
+    cut_off_words: list[str]
+    #: The cut-off table: one row per scale and cut-off.
+    cut_offs: list[dict]
+    #: The Youden-best cut-off of each scale beside the clinic's criterion.
+    best_cut_offs: list[dict]
+    #: Each measure's heading and its three pairs of aids, benefit first.
+    aids_compared: list[tuple[str, list[dict]]]
+    follow_up_pain: list[dict]
     figures: dict[str, str]
 
 
@@ -133,21 +158,50 @@ def dashboard_content(
         for group in result.completeness["groups"]
     ]
     completeness.append(result.completeness["overall"] | {"label": "All aids"})
+    sentences = result.sentences
+    # The cut-off check's sentences start with its warning, when it has one.
+    cut_off_warning, cut_off_words = None, sentences.cut_off
+    if result.cut_off.warning is not None:
+        cut_off_warning, *cut_off_words = sentences.cut_off
     return Dashboard(
         summary=result,
         aids=aids,
         completeness=completeness,
-        completeness_words=completeness_in_words(result.completeness),
         last_due_week=settings.follow_up_due_weeks + GRACE_WEEKS,
         tables=tables,
         months=months,
         pain_change=pain_change,
-        rule_words=rule_in_words(result.rule, settings),
+        sentences=sentences,
+        band_readings=[
+            {
+                "label": aid["label"],
+                "reading": sentences.band[key],
+                "probability": sentences.band_probability[key],
+            }
+            for aid, key in zip(aids, [*INTERVENTIONS, "all"], strict=True)
+        ],
+        effects=effect_rows(result, sentences),
+        cut_off_warning=cut_off_warning,
+        cut_off_words=cut_off_words,
+        cut_offs=cut_off_rows(result.cut_off, settings.relief_criterion),
+        best_cut_offs=best_cut_off_rows(result, settings.relief_criterion),
+        aids_compared=compared_rows(result, sentences),
+        follow_up_pain=[
+            group | {"label": RELIEF_GROUP_WORDS[group["relief"]]}
+            for group in result.follow_up_pain["groups"]
+        ],
         figures={
             "rates": charts.to_json(charts.rates_figure(result)),
             "rule": charts.to_json(charts.rule_figure(result.rule, settings)),
             "pain_change": charts.to_json(charts.pain_change_figure(pain_change)),
             "months": charts.to_json(charts.months_figure(months)),
+            "roc": charts.to_json(
+                charts.roc_figure(
+                    result.cut_off,
+                    result.rule,
+                    RELIEF_CRITERION_WORDS[settings.relief_criterion],
+                )
+            ),
             **{
                 f"funnel_{table.by}": charts.to_json(
                     charts.funnel_figure(
@@ -162,6 +216,94 @@ def dashboard_content(
             },
         },
     )
+
+
+def effect_rows(result: Summary, sentences: Sentences) -> list[dict]:
+    """The rule's effect under the clinic's criterion, all aids first, with words."""
+    criterion = result.settings.relief_criterion
+    rows = []
+    for effect in result.effects:
+        if effect.criterion != criterion:
+            continue
+        aid = effect.intervention
+        rows.append(
+            {
+                "label": "All aids" if aid is None else INTERVENTIONS[aid],
+                "effect": effect,
+                "words": sentences.effect
+                if aid is None
+                else sentences.effect_by_aid[aid],
+            }
+        )
+    return rows
+
+
+def compared_rows(
+    result: Summary, sentences: Sentences
+) -> list[tuple[str, list[dict]]]:
+    """The pairs of aids under each measure's heading, with their sentences."""
+    rows = [
+        row
+        | {
+            "label_a": INTERVENTIONS[row["intervention_a"]],
+            "label_b": INTERVENTIONS[row["intervention_b"]],
+            "words": words,
+        }
+        for row, words in zip(
+            result.aids_compared, sentences.aids_compared, strict=True
+        )
+    ]
+    return [
+        (words, [row for row in rows if row["measure"] == measure])
+        for measure, words in MEASURE_WORDS.items()
+    ]
+
+
+def cut_off_rows(check: analysis.CutOffCheck, criterion: str) -> list[dict]:
+    """Each scale's cut-offs, the best one and the clinic's criterion marked."""
+    clinic = CRITERION_CUT_OFFS.get(criterion)
+    rows = []
+    for curve in (check.points, check.percent):
+        best = None if curve.best is None else curve.best.cut_off
+        for cut_off in curve.cut_offs:
+            rows.append(
+                {
+                    "scale": curve.scale,
+                    "scale_label": SCALE_WORDS[curve.scale],
+                    "label": _cut_off_label(curve.scale, cut_off.cut_off),
+                    "cut_off": cut_off,
+                    "best": cut_off.cut_off == best,
+                    "clinic": clinic == (curve.scale, cut_off.cut_off),
+                }
+            )
+    return rows
+
+
+def best_cut_off_rows(result: Summary, criterion: str) -> list[dict]:
+    """The best cut-off on each scale and the clinic's criterion, side by side."""
+    rows = []
+    for curve in (result.cut_off.points, result.cut_off.percent):
+        if curve.best is not None:
+            rows.append(
+                {
+                    "label": f"Best {SCALE_WORDS[curve.scale].lower()}: "
+                    f"{_cut_off_label(curve.scale, curve.best.cut_off)}",
+                    "estimates": curve.best,
+                }
+            )
+    rows.append(
+        {
+            "label": f"Clinic's criterion: {RELIEF_CRITERION_WORDS[criterion]}",
+            "estimates": result.rule,
+        }
+    )
+    return rows
+
+
+def _cut_off_label(scale: str, cut_off: int) -> str:
+    if scale == "percent":
+        return f"at least {cut_off}%"
+    return f"at least {cut_off} point" + ("" if cut_off == 1 else "s")
 
 
 def group_table(
@@ -212,7 +354,9 @@ def _labelled(row: dict, by: str, base_args: dict, linked: bool) -> dict:
 
 def _label(value, by: str, base_args: dict, linked: bool) -> dict:
     """A group's label for people and, if ``linked``, its trials' filters."""
-    missing = value is None or (isinstance(value, float) and pd.isna(value))
+    missing = (
+        value is None or value == "" or (isinstance(value, float) and pd.isna(value))
+    )
     if by == "activity" and not missing:
         label = ACTIVITIES.get(value, value)
     else:
