@@ -60,6 +60,7 @@ SELF_REPORT = "patient (self-report)"
 _TOKEN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 _SAVED_TRIAL = re.compile(r"/trials/(\d+)")
 _SHEET_URL = re.compile(r'id="sheet-url">([^<]+)<')
+_LINK_TOKEN = re.compile(rf"({REPORT_PATH})\d+-[\w-]+")
 
 
 @dataclass(frozen=True)
@@ -114,6 +115,8 @@ class Tally:
         return response
 
     def fail(self, message: str) -> None:
+        # As in the servers' logs, a report link's token is not printed.
+        message = _LINK_TOKEN.sub(r"\1[token hidden]", message)
         with self.lock:
             self.failures.append(message)
 
