@@ -144,17 +144,16 @@ def test_products_and_therapists_get_a_funnel_not_a_verdict_each(client, auth, c
     drawn = figures(page)
     for name in ("funnel_product", "funnel_therapist"):
         go.Figure(drawn[name])
-    by_product = page[
-        page.index('<h3 class="h5">By product') : page.index('id="small-groups"')
-    ]
+    groups = page[page.index('id="tables-heading"') :]
+    by_product = groups[groups.index(">By product<") : groups.index("</section>")]
     assert "Against the band" not in by_product
     assert "too few to judge" not in by_product
     assert "badge" not in by_product
     assert "Table of the funnel plot" in by_product
     assert "within the 95% limits" in by_product
-    by_activity = page[page.index("By activity") : page.index("By product")]
+    by_activity = groups[groups.index(">By activity<") : groups.index(">By product<")]
     assert "Against the band" in by_activity
-    assert "not given a verdict each" in page
+    assert "Products and therapists do not" in groups
 
 
 def test_funnel_counts_every_trial_whatever_the_counting_unit(client, auth, clinic):
@@ -177,6 +176,9 @@ def test_funnel_counts_every_trial_whatever_the_counting_unit(client, auth, clin
         ]
         # 12 + 2 sleeve trials, of which those numbered 10 and 25 lack an outcome.
         assert sleeve["x"][sleeve["text"].index("sleeve")] == 14 - 2
+        table = page[page.index(">By product<") : page.index(">By therapist<")]
+        assert re.search(r'<th scope="row">sleeve</th>\s*<td><a [^>]*>14</a>', table)
+        assert "every trial counts, whatever the counting unit" in table
 
 
 def test_dashboard_renders_with_the_band_at_its_edges(client, auth, clinic):

@@ -14,6 +14,7 @@ from analysis.follow_up import GRACE_WEEKS
 from ..labels import ACTIVITIES, INTERVENTIONS
 from ..reporting import charts
 from ..reporting.filters import TrialFilters
+from ..reporting.rows import JUDGED
 from ..reporting.sentences import Sentences
 from ..reporting.summary import Summary, banded, rate_row, summarise
 from ..reporting.words import CRITERION_WORDS as RELIEF_CRITERION_WORDS
@@ -61,8 +62,8 @@ class GroupTable:
     """The rates by one grouping and, for products and therapists, their funnel.
 
     ``judged`` says whether each row gets a verdict against the band.
-    ``funnel`` places the groups in a funnel plot with every trial counted,
-    as comparing products needs; ``funnel_rows`` are its table's rows.
+    ``funnel`` places the groups in a funnel plot, every trial counted as
+    comparing products needs; ``funnel_rows`` are its table's rows.
     """
 
     by: str
@@ -126,14 +127,10 @@ def dashboard_content(
         "benefit_definition": settings.benefit_definition,
     }
     base_args = filters.as_args()
-    tables = [
-        group_table(trials, by, heading, options, settings, base_args)
-        for by, heading in TABLES
-    ]
-    # The tables show one verdict: long-term benefit, the rate the band describes.
-    judged = ("long_term_benefit",)
+    tables = group_tables(trials, options, settings, base_args)
+    # One verdict per month: long-term benefit, the rate the band describes.
     by_month = banded(
-        analysis.response_rates(trials, by="month", **options), settings, judged
+        analysis.response_rates(trials, by="month", **options), settings, JUDGED
     )
     months = [
         _labelled(row, "month", base_args, linked=False)
@@ -306,37 +303,43 @@ def _cut_off_label(scale: str, cut_off: int) -> str:
     return f"at least {cut_off} point" + ("" if cut_off == 1 else "s")
 
 
-def group_table(
+def group_tables(
     trials: analysis.CheckedTrials,
-    by: str,
-    heading: str,
     options: dict,
     settings: ClinicSettings,
     base_args: dict,
-) -> GroupTable:
-    """The rates by ``by``: banded, or for products and therapists in a funnel."""
-    rates = analysis.response_rates(trials, by=by, **options)
-    funnel = None
-    if by in FUNNELS:
-        by_trial = rates
-        if options["unit"] != "trial":
-            by_trial = analysis.response_rates(
-                trials, by=by, **options | {"unit": "trial"}
+) -> list[GroupTable]:
+    """The rates by activity, banded; by product and therapist, in funnels.
+
+    Products and therapists count every trial, whatever the page's unit: a
+    patient's first trial of an aid says nothing about the products tried
+    later. Their tables then give the funnels' own numbers, from one count.
+    """
+    tables = []
+    for by, heading in TABLES:
+        funnel = funnel_table = None
+        if by in FUNNELS:
+            rows = analysis.response_rates(trials, by=by, **options | {"unit": "trial"})
+            funnel = analysis.funnel_plot_data(rows)
+            funnel_table = funnel_rows(funnel, by, base_args)
+        else:
+            rows = banded(
+                analysis.response_rates(trials, by=by, **options), settings, JUDGED
             )
-        funnel = analysis.funnel_plot_data(by_trial)
-    else:
-        rates = banded(rates, settings, ("long_term_benefit",))
-    return GroupTable(
-        by=by,
-        heading=heading,
-        rows=[
-            _labelled(row, by, base_args, linked=True)
-            for row in rates.to_dict("records")
-        ],
-        judged=funnel is None,
-        funnel=funnel,
-        funnel_rows=None if funnel is None else funnel_rows(funnel, by, base_args),
-    )
+        tables.append(
+            GroupTable(
+                by=by,
+                heading=heading,
+                rows=[
+                    _labelled(row, by, base_args, linked=True)
+                    for row in rows.to_dict("records")
+                ],
+                judged=funnel is None,
+                funnel=funnel,
+                funnel_rows=funnel_table,
+            )
+        )
+    return tables
 
 
 def dashboard_summary(

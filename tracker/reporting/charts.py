@@ -280,7 +280,9 @@ def roc_figure(check: CutOffCheck, clinic: RuleCheck, clinic_label: str) -> Figu
 
     Each scale's Youden-best cut-off is starred, and the clinic's own
     criterion (``clinic``, the rule check under the setting) is a diamond on
-    the same axes, so the two can be compared where they sit.
+    the same axes, so the two can be compared where they sit. The stars have
+    no text: both scales' best often share a point, where labels overprint,
+    and the sentences beside the chart name them.
     """
     traces = [
         {
@@ -313,21 +315,7 @@ def roc_figure(check: CutOffCheck, clinic: RuleCheck, clinic_label: str) -> Figu
                 "1 − specificity %{x:.0%}<extra></extra>",
             }
         )
-    best = [curve for curve in (check.points, check.percent) if curve.best]
-    if best:
-        traces.append(
-            {
-                "type": "scatter",
-                "name": "Best cut-off (Youden)",
-                "x": [1 - curve.best.specificity.value for curve in best],
-                "y": [curve.best.sensitivity.value for curve in best],
-                "mode": "markers+text",
-                "marker": {"symbol": "star", "size": 14, "color": "#212121"},
-                "text": [_cut_off_label(curve) for curve in best],
-                "textposition": "bottom right",
-                "hovertemplate": "best: %{text}<extra></extra>",
-            }
-        )
+    # The clinic's diamond first: where it is also the best, the star sits on it.
     if clinic.sensitivity.value is not None and clinic.specificity.value is not None:
         traces.append(
             {
@@ -338,7 +326,7 @@ def roc_figure(check: CutOffCheck, clinic: RuleCheck, clinic_label: str) -> Figu
                 "mode": "markers",
                 "marker": {
                     "symbol": "diamond",
-                    "size": 12,
+                    "size": 17,
                     "color": BENEFIT_COLOUR,
                     "line": {"color": "white", "width": 1},
                 },
@@ -346,22 +334,31 @@ def roc_figure(check: CutOffCheck, clinic: RuleCheck, clinic_label: str) -> Figu
                 "1 − specificity %{x:.0%}<extra></extra>",
             }
         )
+    best = [curve for curve in (check.points, check.percent) if curve.best]
+    if best:
+        traces.append(
+            {
+                "type": "scatter",
+                "name": "Best cut-off (Youden)",
+                "x": [1 - curve.best.specificity.value for curve in best],
+                "y": [curve.best.sensitivity.value for curve in best],
+                "mode": "markers",
+                "marker": {"symbol": "star", "size": 13, "color": "#212121"},
+                "text": [_cut_off_label(curve) for curve in best],
+                "hovertemplate": "best: %{text}<extra></extra>",
+            }
+        )
     share = {"tickformat": ".0%", "range": [-0.02, 1.02], "dtick": 0.2}
     return _figure(
         traces,
         "Which drop in pain predicts long-term benefit",
-        height=440,
+        height=460,
         xaxis=share
         | {
             "title": {"text": "1 − specificity (no benefit, yet relief at once)"},
             "gridcolor": "#e5e5e5",
-            "constrain": "domain",
         },
-        yaxis=share
-        | {
-            "title": {"text": "Sensitivity (benefit, and relief at once)"},
-            "scaleanchor": "x",
-        },
+        yaxis=share | {"title": {"text": "Sensitivity (benefit, and relief at once)"}},
         legend={"orientation": "h", "y": -0.25},
         margin={"l": 60, "r": 20, "t": 50, "b": 60},
     )
