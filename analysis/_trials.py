@@ -78,33 +78,74 @@ class CheckedTrials:
             immediate_relief(self.pain_without, self.pain_with, criterion)
         )
 
-    def counted(self, unit: CountingUnit, outcome_required: bool) -> np.ndarray:
+    def counted(
+        self, unit: CountingUnit, outcome_required: bool, pooled: bool = False
+    ) -> np.ndarray:
         """Positions of the trials that count, in frame order.
 
         Only assessable trials count (and, for long-term benefit, only those
-        with an outcome). Per patient, one trial per intervention counts: the
-        first by date, then trial_id, so repeat trials of an aid do not weigh
-        a patient more than others.
+        with an outcome). Under the patient unit a patient's first such trial
+        counts, by date then trial_id, so repeat trials do not weigh a
+        patient more than others: the first of each aid, or with ``pooled``
+        (a figure over all aids) the first of any aid, so the patient counts
+        once. Under the trial unit every such trial counts, pooled or not.
+        See :func:`counting_note` for the words.
         """
-        key = (unit, outcome_required)
+        pooled = pooled and unit == "patient"
+        key = (unit, outcome_required, pooled)
         if key not in self._counted:
-            positions = self._count(unit, outcome_required)
+            positions = self._count(unit, outcome_required, pooled)
             positions.flags.writeable = False
             self._counted[key] = positions
         return self._counted[key]
 
-    def _count(self, unit: CountingUnit, outcome_required: bool) -> np.ndarray:
+    def patients_among(self, positions: np.ndarray) -> int:
+        """How many patients the trials at ``positions`` come from."""
+        return int(np.count_nonzero(np.bincount(self.patient[positions])))
+
+    def _count(
+        self, unit: CountingUnit, outcome_required: bool, pooled: bool
+    ) -> np.ndarray:
         eligible = self.assessable
         if outcome_required:
             eligible = eligible & self.has_outcome
         if unit == "trial":
             return np.flatnonzero(eligible)
         in_order = self.chronological[eligible[self.chronological]]
-        aid_of_patient = (
-            self.patient[in_order] * len(INTERVENTIONS) + self.intervention[in_order]
-        )
-        first = ~pd.Series(aid_of_patient).duplicated().to_numpy()
+        counted_once = self.patient[in_order]
+        if not pooled:
+            counted_once = (
+                counted_once * len(INTERVENTIONS) + self.intervention[in_order]
+            )
+        first = ~pd.Series(counted_once).duplicated().to_numpy()
         return np.sort(in_order[first])
+
+
+def counting_note(
+    unit: CountingUnit, pooled: bool = False, outcome_required: bool = False
+) -> str:
+    """Which trials a figure counts, in words a page can show beside it.
+
+    ``pooled`` is for a figure over all aids (the overall rates, the rule
+    check, the ROC); ``outcome_required`` for the long-term benefit rate and
+    the rule check, which only use trials with an outcome.
+
+    Examples
+    --------
+    >>> counting_note("patient", pooled=True, outcome_required=True)
+    'each patient once: their first assessable trial with an outcome (of any aid)'
+    >>> counting_note("trial")
+    'every assessable trial; a patient may count more than once'
+    """
+    check_choice("counting unit", unit, COUNTING_UNITS)
+    trial = "assessable trial"
+    if outcome_required:
+        trial += " with an outcome"
+    if unit == "trial":
+        return f"every {trial}; a patient may count more than once"
+    if pooled:
+        return f"each patient once: their first {trial} (of any aid)"
+    return f"each patient once per aid: their first {trial} of that aid"
 
 
 def check_trials(

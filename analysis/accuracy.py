@@ -4,6 +4,12 @@ Immediate relief is the test, long-term benefit the condition, over the
 assessable trials that have an outcome. The published check of the rule
 (Vicenzino et al. 2010) reports sensitivity, specificity and likelihood
 ratios, so the clinic's own numbers are given the same way.
+
+The check pools the aids. Under the patient unit each patient counts once,
+through their first assessable trial with an outcome, whichever aid it was
+(:func:`analysis.counting_note` words it; ``RuleCheck.counting`` carries
+it). That may be a later trial than the one the relief rate counts, their
+first assessable trial. A frame of one aid's trials gives that aid's check.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from analysis._trials import (
     CountingUnit,
     check_choice,
     check_trials,
+    counting_note,
 )
 from analysis.rates import Proportion, proportion
 from analysis.rule import RELIEF_CRITERIA, BenefitDefinition, ReliefCriterion
@@ -68,6 +75,11 @@ class RuleCheck:
     intervals; the likelihood ratios carry log-method intervals for a ratio
     of two proportions. ``benefit_with_relief`` and
     ``benefit_without_relief`` are the rates the rule promises to separate.
+
+    ``patients`` counts the patients behind the table's trials and
+    ``counting`` says which trials those are. Under the trial unit a
+    patient may be several trials, and the intervals treat them as
+    independent.
     """
 
     criterion: ReliefCriterion
@@ -85,6 +97,8 @@ class RuleCheck:
     lr_negative: Estimate
     benefit_with_relief: Proportion
     benefit_without_relief: Proportion
+    patients: int
+    counting: str
 
     def to_dict(self) -> dict:
         """Plain types only, for JSON."""
@@ -106,6 +120,8 @@ class RuleCheck:
             "fp": self.fp,
             "fn": self.fn,
             "tn": self.tn,
+            "patients": self.patients,
+            "counting": self.counting,
             **{name: getattr(self, name).to_dict() for name in estimates},
         }
 
@@ -119,25 +135,28 @@ def two_by_two(
     """Relief against long-term benefit over the counted trials with an outcome.
 
     Trials are counted as in :func:`~analysis.rates.count_unit` with
-    ``outcome_required=True``.
+    ``outcome_required=True`` and ``pooled=True``: under the patient unit
+    each patient's first assessable trial with an outcome, of any aid.
     """
     check_choice("counting unit", unit, COUNTING_UNITS)
     checked = check_trials(trials, benefit_definition, criterion)
-    return _two_by_two(checked, criterion, unit)
+    return _two_by_two(checked, criterion, unit)[0]
 
 
 def _two_by_two(
     checked: CheckedTrials, criterion: ReliefCriterion, unit: CountingUnit
-) -> TwoByTwo:
-    counted = checked.counted(unit, outcome_required=True)
+) -> tuple[TwoByTwo, int]:
+    """The table, and the patients its trials come from."""
+    counted = checked.counted(unit, outcome_required=True, pooled=True)
     relief = checked.relief(criterion)[counted]
     benefit = checked.benefit[counted]
-    return TwoByTwo(
+    table = TwoByTwo(
         tp=int((relief & benefit).sum()),
         fp=int((relief & ~benefit).sum()),
         fn=int((~relief & benefit).sum()),
         tn=int((~relief & ~benefit).sum()),
     )
+    return table, checked.patients_among(counted)
 
 
 def rule_check(
@@ -148,13 +167,15 @@ def rule_check(
 ) -> RuleCheck:
     """Sensitivity, specificity, predictive values and likelihood ratios of the rule.
 
-    A figure that cannot be computed from the counts (no trials with
-    benefit, or an infinite likelihood ratio) is None with the reason.
+    Trials are counted as by :func:`two_by_two`. A figure that cannot be
+    computed from the counts (no trials with benefit, or an infinite
+    likelihood ratio) is None with the reason.
     """
     check_choice("counting unit", unit, COUNTING_UNITS)
     checked = check_trials(trials, benefit_definition, criterion)
-    table = _two_by_two(checked, criterion, unit)
-    return _rule_check(table, criterion, benefit_definition, unit)
+    return _rule_check(
+        *_two_by_two(checked, criterion, unit), criterion, benefit_definition, unit
+    )
 
 
 def rule_check_by_criterion(
@@ -167,7 +188,7 @@ def rule_check_by_criterion(
     checked = check_trials(trials, benefit_definition)
     return [
         _rule_check(
-            _two_by_two(checked, criterion, unit), criterion, benefit_definition, unit
+            *_two_by_two(checked, criterion, unit), criterion, benefit_definition, unit
         )
         for criterion in RELIEF_CRITERIA
     ]
@@ -175,6 +196,7 @@ def rule_check_by_criterion(
 
 def _rule_check(
     table: TwoByTwo,
+    patients: int,
     criterion: ReliefCriterion,
     benefit_definition: BenefitDefinition,
     unit: CountingUnit,
@@ -214,6 +236,8 @@ def _rule_check(
         ),
         benefit_with_relief=proportion(tp, tp + fp),
         benefit_without_relief=proportion(fn, fn + tn),
+        patients=patients,
+        counting=counting_note(unit, pooled=True, outcome_required=True),
     )
 
 

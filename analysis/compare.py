@@ -81,8 +81,10 @@ def compare_aids(
     - ``measure``: ``long_term_benefit`` or ``immediate_relief``.
     - ``intervention_a``, ``intervention_b``: the two aids.
     - ``count_a``, ``n_a``, ``rate_a`` (and ``_b``): the aid's rate, counted
-      as :func:`analysis.rates.response_rates` counts it. Relief is out of the
-      counted assessable trials, and benefit out of those with an outcome.
+      as :func:`analysis.rates.response_rates` counts it by intervention
+      (under the patient unit once per patient and aid, never pooled). Relief
+      is out of the counted assessable trials, and benefit out of those with
+      an outcome.
     - ``difference``: ``rate_a - rate_b``, with ``difference_low`` and
       ``difference_high``, Newcombe's 95% interval.
     - ``p_value``: Fisher's exact two-sided p. ``p_holm``: Holm's adjusted p

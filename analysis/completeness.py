@@ -110,10 +110,13 @@ def follow_up_completeness(
 
     The trials counted are those the immediate-relief rate counts (see
     :func:`analysis.rates.count_unit`): under the patient unit each
-    patient's first assessable trial of each aid, so a patient whose outcome
-    came on a later trial of the aid counts here as lacking one. The
-    follow-up rate is out of the counted trials no longer awaiting (their
-    window has opened, or they were marked lost): ``follow_up_n`` is
+    patient's first assessable trial of each aid in the aid's row, and their
+    first assessable trial of any aid in the row for all aids, so each
+    patient counts once there. A patient whose outcome came on a later trial
+    counts here as lacking one.
+
+    The follow-up rate is out of the counted trials no longer awaiting
+    (their window has opened, or they were marked lost): ``follow_up_n`` is
     ``counted - awaiting`` and ``follow_up_count`` the outcomes recorded.
     The ``_with_relief`` and ``_without_relief`` rates split it by the
     immediate-relief verdict under ``criterion``.
@@ -133,27 +136,39 @@ def follow_up_completeness(
     checked = _checked(trials, benefit_definition, criterion)
     source = _source_codes(checked)
     lost = _lost(checked.frame["lost"])
-    counted = checked.counted(unit, outcome_required=False)
-    status = _status_codes(
-        checked.trial_date[counted],
-        checked.has_outcome[counted],
-        lost[counted],
-        today,
-        minimum_weeks,
-        due_weeks,
-    )
-    relief = immediate_relief(
-        checked.pain_without[counted], checked.pain_with[counted], criterion
-    )
+    per_aid = checked.counted(unit, outcome_required=False)
+    pooled = checked.counted(unit, outcome_required=False, pooled=True)
 
-    # One count per (aid, status, relief, source) cell, everything else summed
-    # from it: a pass over the counted trials, not one per figure.
-    shape = (len(INTERVENTIONS), len(FOLLOW_UP_STATUSES), 2, len(OUTCOME_SOURCES) + 1)
-    cell = np.ravel_multi_index(
-        (checked.intervention[counted], status, relief, source[counted] + 1), shape
-    )
-    table = np.bincount(cell, minlength=np.prod(shape)).reshape(shape)
-    table = np.concatenate([table, table.sum(axis=0, keepdims=True)])  # all aids
+    def cells(counted: np.ndarray) -> np.ndarray:
+        """Trials per (aid, status, relief, source): everything is summed from it."""
+        status = _status_codes(
+            checked.trial_date[counted],
+            checked.has_outcome[counted],
+            lost[counted],
+            today,
+            minimum_weeks,
+            due_weeks,
+        )
+        relief = immediate_relief(
+            checked.pain_without[counted], checked.pain_with[counted], criterion
+        )
+        shape = (
+            len(INTERVENTIONS),
+            len(FOLLOW_UP_STATUSES),
+            2,
+            len(OUTCOME_SOURCES) + 1,
+        )
+        cell = np.ravel_multi_index(
+            (checked.intervention[counted], status, relief, source[counted] + 1),
+            shape,
+        )
+        return np.bincount(cell, minlength=np.prod(shape)).reshape(shape)
+
+    # A pass over the counted trials, not one per figure.
+    table = cells(per_aid)
+    # Under the trial unit the pooled trials are the aids' trials.
+    all_aids = table if pooled is per_aid else cells(pooled)
+    table = np.concatenate([table, all_aids.sum(axis=0, keepdims=True)])
     by_status = table.sum(axis=3)  # row, status, relief
     recorded = by_status[:, _RECORDED, :]
     window_open = by_status.sum(axis=1) - by_status[:, _AWAITING, :]

@@ -4,7 +4,8 @@ The rule check (:mod:`analysis.accuracy`) asks how well relief predicts
 benefit; this asks how large the difference is, in the terms a trial report
 uses: benefit with relief minus benefit without (risk difference), their
 ratio (risk ratio), the odds ratio, and Fisher's exact test of no
-difference. The 2x2 is the rule check's, counted the same way.
+difference. The pooled 2x2 is the rule check's, counted the same way; each
+aid's is counted once per patient and aid.
 
 The methods, and why:
 
@@ -28,7 +29,7 @@ The methods, and why:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -43,6 +44,7 @@ from analysis._trials import (
     Intervention,
     check_choice,
     check_trials,
+    counting_note,
 )
 from analysis.accuracy import Estimate, TwoByTwo
 from analysis.rates import Proportion, _whole_number, proportion
@@ -65,7 +67,9 @@ class RuleEffect:
     relief at once were 2.1 times as likely to be markedly better (95% CI
     1.3-3.4)" needs, together with ``criterion`` and ``benefit_definition``.
     The rates behind it are ``benefit_with_relief`` and
-    ``benefit_without_relief``.
+    ``benefit_without_relief``. ``patients`` counts the patients behind the
+    table and ``counting`` says which trials it holds, where known (None
+    from :func:`rule_effect` given only a table).
 
     When something is None, and why:
 
@@ -101,6 +105,8 @@ class RuleEffect:
     odds_ratio: Estimate
     fisher_p: float | None
     reason: str | None = None
+    patients: int | None = None
+    counting: str | None = None
 
     def to_dict(self) -> dict:
         """Plain types only, for JSON."""
@@ -123,6 +129,8 @@ class RuleEffect:
             **{name: getattr(self, name).to_dict() for name in nested},
             "fisher_p": self.fisher_p,
             "reason": self.reason,
+            "patients": self.patients,
+            "counting": self.counting,
         }
 
 
@@ -199,11 +207,15 @@ def rule_effects(
     """:func:`rule_effect` per aid and pooled, under each relief criterion.
 
     The trials are counted as the rule check counts them
-    (:func:`analysis.accuracy.two_by_two`): assessable, with an outcome, and
-    under ``unit="patient"`` each patient's first such trial of each aid.
-    The pooled table is the sum of the aids' tables. A patient who tried two
-    aids is in it twice, once per aid, as in the rule check. The tables are
-    added up as they are, not weighted by aid (no Mantel-Haenszel).
+    (:func:`analysis.accuracy.two_by_two`): assessable, with an outcome.
+    Under ``unit="patient"`` each aid's table holds each patient's first
+    such trial of that aid, and the pooled table each patient's first such
+    trial of any aid, so a patient who tried two aids is once in each aid's
+    table and once in the pooled one: the pooled table is the rule check's,
+    not the sum of the aids'. Under ``unit="trial"`` every such trial
+    counts and the pooled table is the sum of the aids'; the intervals then
+    treat a patient's trials as independent. The tables are taken as they
+    are, not weighted by aid (no Mantel-Haenszel).
 
     For each criterion in ``criteria`` (pass
     :data:`analysis.rule.CLINIC_RELIEF_CRITERIA` for the clinic's two), the
@@ -213,31 +225,57 @@ def rule_effects(
     for criterion in criteria:
         check_choice("relief criterion", criterion, RELIEF_CRITERIA)
     checked = check_trials(trials, benefit_definition)
-    counted = checked.counted(unit, outcome_required=True)
-    intervention = checked.intervention[counted]
-    benefit = checked.benefit[counted]
+    per_aid = checked.counted(unit, outcome_required=True)
+    pooled = checked.counted(unit, outcome_required=True, pooled=True)
+    patients = {
+        None: checked.patients_among(pooled),
+        **{
+            aid: checked.patients_among(per_aid[checked.intervention[per_aid] == i])
+            for i, aid in enumerate(INTERVENTIONS)
+        },
+    }
+    counting = {
+        None: counting_note(unit, pooled=True, outcome_required=True),
+        **dict.fromkeys(
+            INTERVENTIONS, counting_note(unit, pooled=False, outcome_required=True)
+        ),
+    }
     effects = []
     for criterion in criteria:
-        relief = checked.relief(criterion)[counted]
-        # One pass over the trials: cell = aid * 4 + 2 * no relief + no benefit.
-        cells = np.bincount(
-            intervention * 4 + 2 * ~relief + ~benefit,
-            minlength=4 * len(INTERVENTIONS),
-        ).reshape(len(INTERVENTIONS), 4)
+        relief = checked.relief(criterion)
+        tables = _tables(checked, per_aid, relief)
+        # Under the trial unit the pooled trials are the aids' trials.
+        pooled_tables = (
+            tables if pooled is per_aid else _tables(checked, pooled, relief)
+        )
         for aid, table in (
-            (None, cells.sum(axis=0)),
-            *zip(INTERVENTIONS, cells, strict=True),
+            (None, pooled_tables.sum(axis=0)),
+            *zip(INTERVENTIONS, tables, strict=True),
         ):
+            effect = rule_effect(
+                TwoByTwo(*(int(cell) for cell in table)),
+                criterion,
+                benefit_definition,
+                unit,
+                aid,
+            )
             effects.append(
-                rule_effect(
-                    TwoByTwo(*(int(cell) for cell in table)),
-                    criterion,
-                    benefit_definition,
-                    unit,
-                    aid,
-                )
+                replace(effect, patients=patients[aid], counting=counting[aid])
             )
     return effects
+
+
+def _tables(
+    checked: CheckedTrials, counted: np.ndarray, relief: np.ndarray
+) -> np.ndarray:
+    """Each aid's 2x2 over the ``counted`` trials: one row of tp, fp, fn, tn per aid."""
+    # One pass over the trials: cell = aid * 4 + 2 * no relief + no benefit.
+    return np.bincount(
+        checked.intervention[counted] * 4
+        + 2 * ~relief[counted]
+        + ~checked.benefit[counted],
+        minlength=4 * len(INTERVENTIONS),
+    ).reshape(len(INTERVENTIONS), 4)
 
 
 def _cells(table: TwoByTwo) -> tuple[int, int, int, int]:

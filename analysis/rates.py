@@ -23,6 +23,7 @@ from analysis._trials import (
     Intervention,
     check_choice,
     check_trials,
+    counting_note,
 )
 from analysis.rule import BenefitDefinition, ReliefCriterion
 
@@ -38,6 +39,7 @@ __all__ = [
     "Proportion",
     "check_trials",
     "count_unit",
+    "counting_note",
     "proportion",
     "response_rates",
 ]
@@ -174,16 +176,21 @@ def count_unit(
     criterion: ReliefCriterion = "any",
     benefit_definition: BenefitDefinition = "markedly_improved",
     outcome_required: bool = False,
+    pooled: bool = False,
 ) -> pd.DataFrame:
     """The trials that count towards a rate, with their verdicts.
 
     Only assessable trials (pain without the aid above 0) count. With
     ``unit="patient"`` each patient counts once per intervention, through
     their first such trial of that aid (by ``trial_date``, then
-    ``trial_id``); with ``unit="trial"`` every such trial counts. With
-    ``outcome_required`` only trials with an outcome are eligible, as for
-    the long-term benefit rate and the rule check, so a patient whose first
-    trial of an aid had no follow-up still counts through a later one.
+    ``trial_id``), or with ``pooled`` once in all, through their first such
+    trial of any aid, as the figures over all aids count them. With
+    ``unit="trial"`` every such trial counts. With ``outcome_required`` only
+    trials with an outcome are eligible, as for the long-term benefit rate
+    and the rule check, so a patient whose first trial had no follow-up
+    still counts through a later one: the relief rate and the rule check
+    may count different trials of a patient (see
+    :func:`analysis.counting_note`).
 
     Returns the counted rows (a copy, in their original order) with two
     added columns: ``immediate_relief`` (bool) and ``long_term_benefit``
@@ -191,7 +198,7 @@ def count_unit(
     """
     check_choice("counting unit", unit, COUNTING_UNITS)
     checked = check_trials(trials, benefit_definition, criterion)
-    positions = checked.counted(unit, outcome_required)
+    positions = checked.counted(unit, outcome_required, pooled)
     counted = checked.frame.iloc[positions].copy()
     counted["immediate_relief"] = checked.relief(criterion)[positions]
     counted["long_term_benefit"] = pd.array(checked.benefit[positions], dtype="boolean")
@@ -215,15 +222,21 @@ def response_rates(
     :func:`count_unit` chooses it. ``followed_up`` equals
     ``long_term_benefit_n``: the counted trials that have an outcome.
 
+    Which trials count (:func:`analysis.counting_note` words it): with
+    ``unit="patient"`` and ``by=None`` each patient once, through their
+    first assessable trial of any aid (for benefit, the first with an
+    outcome); in every grouping, once per aid, through the first trial of
+    each aid. So a patient who tried two aids is in two rows by
+    intervention but once overall, and may be twice in one row by product,
+    activity, therapist or month. Grouping by product or activity credits
+    the first trial's product or activity only; use ``unit="trial"`` to
+    compare products.
+
     Grouping by intervention always gives insole, taping and brace, in that
     order, even without trials; ``month`` ("YYYY-MM") runs in date order and
     the other groupings alphabetically, trials without a value last. With
     ``by=None`` there is one row for all trials and no group column. Rates
     and limits are NaN where ``_n`` is 0.
-
-    With ``unit="patient"`` a patient counts under the first trial of each
-    aid, so grouping by product or activity credits that trial's product or
-    activity only; use ``unit="trial"`` to compare products.
 
     ``trials`` may be a frame already checked by :func:`check_trials` (for
     the same ``benefit_definition``), so several groupings share one check.
@@ -237,9 +250,10 @@ def response_rates(
     def per_group(positions: np.ndarray) -> np.ndarray:
         return np.bincount(group[positions], minlength=len(labels)).astype("int64")
 
-    relief_counted = checked.counted(unit, outcome_required=False)
+    pooled = by is None
+    relief_counted = checked.counted(unit, outcome_required=False, pooled=pooled)
     relieved = relief_counted[checked.relief(criterion)[relief_counted]]
-    benefit_counted = checked.counted(unit, outcome_required=True)
+    benefit_counted = checked.counted(unit, outcome_required=True, pooled=pooled)
     benefited = benefit_counted[checked.benefit[benefit_counted]]
     columns = {
         "trials": per_group(np.arange(len(group))),

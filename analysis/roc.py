@@ -2,7 +2,8 @@
 
 The rule reads relief as a drop of at least one point (or two, or 30%); this
 module asks the clinic's own outcomes which drop predicts best. Over the
-trials the rule check counts (assessable, with an outcome), the drop in
+trials the rule check counts (assessable, with an outcome; under the
+patient unit each patient once, whichever aid), the drop in
 pain (``pain_without - pain_with``, in points and as a percentage of
 ``pain_without``) is scored against long-term benefit: the ROC curve, its
 area with DeLong's 95% interval, and sensitivity, specificity and the
@@ -29,6 +30,7 @@ from analysis._trials import (
     CountingUnit,
     check_choice,
     check_trials,
+    counting_note,
 )
 from analysis.accuracy import Estimate, _likelihood_ratio, _share
 from analysis.rule import BenefitDefinition
@@ -141,8 +143,9 @@ class CutOffCheck:
     """The drop in points and in percent against long-term benefit.
 
     ``outcomes`` counts the trials used (``with_benefit`` +
-    ``without_benefit``); ``warning`` is set below :data:`MINIMUM_OUTCOMES`,
-    when the best cut-off may well be chance.
+    ``without_benefit``), ``patients`` the patients they come from and
+    ``counting`` which trials they are; ``warning`` is set below
+    :data:`MINIMUM_OUTCOMES`, when the best cut-off may well be chance.
     """
 
     benefit_definition: BenefitDefinition
@@ -150,6 +153,8 @@ class CutOffCheck:
     outcomes: int
     with_benefit: int
     without_benefit: int
+    patients: int
+    counting: str
     points: DropCurve
     percent: DropCurve
     warning: str | None
@@ -162,6 +167,8 @@ class CutOffCheck:
             "outcomes": self.outcomes,
             "with_benefit": self.with_benefit,
             "without_benefit": self.without_benefit,
+            "patients": self.patients,
+            "counting": self.counting,
             "points": self.points.to_dict(),
             "percent": self.percent.to_dict(),
             "warning": self.warning,
@@ -258,8 +265,10 @@ def cut_off_check(
 ) -> CutOffCheck:
     """The ROC of the immediate pain drop against long-term benefit.
 
-    Counts trials as :func:`analysis.rule_check` does (one per patient and
-    aid with ``unit="patient"``; assessable, with an outcome). On each
+    Counts trials as :func:`analysis.rule_check` does: assessable, with an
+    outcome, and with ``unit="patient"`` each patient once, through their
+    first such trial of any aid. Under ``unit="trial"`` DeLong's interval
+    and the others treat a patient's trials as independent. On each
     scale: the curve, its AUC with DeLong's 95% interval (normal, clipped to
     0-1), and a :class:`CutOff` at each of :data:`POINT_CUT_OFFS` or
     :data:`PERCENT_CUT_OFFS`. A drop of 2 points is the rule's
@@ -288,7 +297,7 @@ def cut_off_check(
     """
     check_choice("counting unit", unit, COUNTING_UNITS)
     checked = check_trials(trials, benefit_definition)
-    counted = checked.counted(unit, outcome_required=True)
+    counted = checked.counted(unit, outcome_required=True, pooled=True)
     pair = checked.pain_without[counted] * _SCORES + checked.pain_with[counted]
     benefit = checked.benefit[counted]
     # Trials per (pain without, pain with) pair: row 0 without benefit, row 1 with.
@@ -330,6 +339,8 @@ def cut_off_check(
         outcomes=outcomes,
         with_benefit=with_benefit,
         without_benefit=without_benefit,
+        patients=checked.patients_among(counted),
+        counting=counting_note(unit, pooled=True, outcome_required=True),
         points=points,
         percent=percent,
         warning=warning,

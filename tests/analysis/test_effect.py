@@ -1,4 +1,5 @@
 import json
+from dataclasses import replace
 from math import exp, log, sqrt
 
 import pytest
@@ -10,6 +11,7 @@ from analysis import (
     RuleEffect,
     TwoByTwo,
     check_trials,
+    counting_note,
     rule_effect,
     rule_effects,
     two_by_two,
@@ -284,7 +286,12 @@ def test_each_aid_has_its_own_table_and_pooled_is_the_rule_checks(by_aid):
         ]
     pooled = effects[0]
     assert TwoByTwo(pooled.tp, pooled.fp, pooled.fn, pooled.tn) == two_by_two(by_aid)
-    assert effects[1] == rule_effect(TwoByTwo(*TABLES["insole"]), intervention="insole")
+    insole = effects[1]
+    assert replace(insole, patients=None, counting=None) == rule_effect(
+        TwoByTwo(*TABLES["insole"]), intervention="insole"
+    )
+    assert insole.patients == sum(TABLES["insole"])
+    assert insole.counting == counting_note("patient", outcome_required=True)
     assert effects[3].reason == "no trials with immediate relief"
 
 

@@ -218,13 +218,30 @@ def test_the_relief_criterion_decides_relief():
     )
 
 
-def test_all_trials_together():
+def test_all_trials_together_count_each_patient_once():
     rates = response_rates(two_patients_and_a_stray_brace(), by=None)
 
     assert list(rates.columns) == list(RATE_COLUMNS)
     assert rates.iloc[0][["trials", "patients", "assessable"]].tolist() == [7, 3, 5]
-    assert rates.iloc[0]["immediate_relief_count"] == 2
-    assert rates.iloc[0]["immediate_relief_n"] == 3
+    # Patient 1's first insole (no relief), not their taping trial; patient 2's
+    # earlier insole (relief). For benefit, each one's first with an outcome.
+    assert rates.iloc[0]["immediate_relief_count"] == 1
+    assert rates.iloc[0]["immediate_relief_n"] == 2
+    assert rates.iloc[0]["long_term_benefit_count"] == 1
+    assert rates.iloc[0]["long_term_benefit_n"] == 2
+
+
+def test_pooled_the_first_assessable_trial_of_any_aid_counts():
+    trials = two_patients_and_a_stray_brace()
+
+    relief = count_unit(trials, pooled=True)
+    benefit = count_unit(trials, pooled=True, outcome_required=True)
+
+    assert relief["trial_id"].tolist() == [1, 6]
+    assert benefit["trial_id"].tolist() == [2, 5]
+    pd.testing.assert_frame_equal(
+        count_unit(trials, unit="trial", pooled=True), count_unit(trials, unit="trial")
+    )
 
 
 def test_intervals_in_the_frame_are_those_of_proportion():

@@ -288,18 +288,27 @@ def test_a_warning_below_30_outcomes_and_none_from_30():
     assert cut_off_check(from_two_by_two(10, 5, 5, 10)).warning is None
 
 
-def test_a_patient_counts_once_per_aid_as_in_the_rule_check():
+def test_a_patient_counts_once_as_in_the_rule_check():
     trials = make_trials(
         [
             {"patient_id": 1, "pain_with": 1, "outcome_rating": BENEFIT},
             {"patient_id": 1, "pain_with": 6, "outcome_rating": NO_BENEFIT},
+            {
+                "patient_id": 1,
+                "intervention": "taping",
+                "pain_with": 6,
+                "outcome_rating": NO_BENEFIT,
+            },
             {"patient_id": 2, "pain_with": 6, "outcome_rating": NO_BENEFIT},
         ]
     )
 
-    assert cut_off_check(trials).outcomes == 2
-    assert cut_off_check(trials, unit="trial").outcomes == 3
-    assert cut_off_check(trials).points.auc.value == 1.0
+    check = cut_off_check(trials)
+
+    assert (check.outcomes, check.patients) == (2, 2)
+    assert check.points.auc.value == 1.0
+    by_trial = cut_off_check(trials, unit="trial")
+    assert (by_trial.outcomes, by_trial.patients) == (4, 2)
 
 
 def test_benefit_definition_and_unit_are_checked():
@@ -341,6 +350,8 @@ def test_the_check_is_plain_for_json(cells):
         "outcomes",
         "with_benefit",
         "without_benefit",
+        "patients",
+        "counting",
         "points",
         "percent",
         "warning",
