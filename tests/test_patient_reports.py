@@ -1,17 +1,25 @@
 """The patient's result sheet and reporting a follow-up from home by link."""
 
 import re
+import sqlite3
 import threading
 from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
 
+from tests.conftest import TEST_DATABASE_URL
 from tests.helpers import settings_form
 from tracker import audit
 from tracker.extensions import db
-from tracker.models import AuditEvent, FollowUp, ReportLink, ReportLinkRefusal
-from tracker.patient_reports import throttle
+from tracker.models import (
+    AuditEvent,
+    FollowUp,
+    ReportLink,
+    ReportLinkRefusal,
+    Trial,
+)
+from tracker.patient_reports import links, throttle
 
 REPORT = {"pain": "2", "still_using": "yes", "global_rating": "markedly_improved"}
 
@@ -169,6 +177,8 @@ def test_bad_answers_are_refused_beside_the_question_and_nothing_is_saved(
     assert "Choose a number from 0 to 10." in page.text
     assert "Answer yes or no." in page.text
     assert "Choose how your knee is now." in page.text
+    summary = page.text[page.text.index('id="error-summary"') :]
+    assert "Are you still using the insoles?" in summary.split("</div>")[0]
     assert follow_ups(app, trial_id) == []
     # Still open: the patient can correct and send.
     assert patient.post(link, data=REPORT).status_code == 302
@@ -374,3 +384,80 @@ def test_a_sheet_printed_after_the_links_last_day_prints_no_link(client, auth, r
     page = client.get(f"/trials/{trial_id}/sheet").text
     assert 'id="sheet-url"' not in page
     assert "The time to report back by link ended on" in page
+
+
+def test_a_patient_sending_a_spent_link_again_is_never_throttled(
+    app, client, auth, records
+):
+    auth.login()
+    spent = sheet_link(client, records.trial())
+    fresh = sheet_link(client, records.trial())
+    patient = app.test_client()
+    patient.post(spent, data=REPORT)
+    for _ in range(throttle.MAX_REFUSALS_PER_ADDRESS + 2):
+        assert patient.post(spent, data=REPORT).status_code == 404
+    assert patient.get(fresh).status_code == 200
+    assert records.count(ReportLinkRefusal) == 0
+
+
+sqlite_only = pytest.mark.skipif(
+    bool(TEST_DATABASE_URL), reason="SQLite's write lock and snapshots"
+)
+
+
+@sqlite_only
+def test_the_report_page_opens_while_another_worker_holds_the_write_lock(
+    make_app, database_url, client, auth, records
+):
+    auth.login()
+    link = sheet_link(client, records.trial())
+    patient = make_app(DATABASE_BUSY_SECONDS=1).test_client()
+    holder = sqlite3.connect(database_url.removeprefix("sqlite:///"))
+    holder.isolation_level = None
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        page = patient.get(link)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert page.status_code == 200
+
+
+@sqlite_only
+def test_a_sheet_is_printed_when_another_worker_saved_while_it_was_read(
+    app, make_app, database_url, client, auth, records, monkeypatch
+):
+    trial_id = records.trial()
+    other_trial = records.trial()
+    other = make_app()
+    real_open_link = links.open_link
+
+    saved = []
+
+    def open_link_after_another_save(trial):
+        # Another worker saves between this request's reads and its write.
+        if saved:
+            return real_open_link(trial)
+        saved.append(True)
+        with other.app_context():
+            with db.engine.begin() as connection:
+                connection.execute(
+                    sa.update(Trial).where(Trial.id == other_trial).values(notes="x")
+                )
+        return real_open_link(trial)
+
+    monkeypatch.setattr(links, "open_link", open_link_after_another_save)
+    auth.login()
+    response = client.get(f"/trials/{trial_id}/sheet")
+    assert response.status_code == 200
+    assert 'id="sheet-url"' in response.text
+
+
+def test_the_trial_page_says_when_the_patient_reported_by_link(
+    app, client, auth, records
+):
+    trial_id = records.trial()
+    auth.login()
+    app.test_client().post(sheet_link(client, trial_id), data=REPORT)
+    page = client.get(f"/trials/{trial_id}").text
+    assert "The patient reported through their link on" in page

@@ -111,8 +111,25 @@ def revoke(link: ReportLink, reason: str) -> None:
 
 
 def ensure_open_link(trial: Trial) -> ReportLink:
-    """The trial's active link, made if it has none (not committed)."""
+    """The trial's active link, made if it has none (not committed).
+
+    On PostgreSQL the trial's row is locked first, so two sheets printed at
+    once make one link; SQLite's write transactions are serial already.
+    """
+    db.session.execute(
+        sa.select(Trial.id).where(Trial.id == trial.id).with_for_update()
+    )
     return open_link(trial) or create_link(trial)
+
+
+def last_report(trial: Trial) -> ReportLink | None:
+    """The trial's most recently used link, if the patient ever reported by one."""
+    return db.session.scalar(
+        sa.select(ReportLink)
+        .where(ReportLink.trial_id == trial.id, ReportLink.used_at.is_not(None))
+        .order_by(ReportLink.used_at.desc())
+        .limit(1)
+    )
 
 
 def public_url(token: str, base_url: str | None = None) -> str:

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from ..extensions import db
 from ..models import ReportLinkRefusal
+from ..storage import database
 
 WINDOW = timedelta(minutes=15)
 MAX_REFUSALS_PER_ADDRESS = 10
@@ -29,6 +30,6 @@ def is_refused(address: str) -> bool:
 
 def count_refusal(address: str) -> None:
     """Count one refused request from ``address`` (committed at once)."""
-    db.session.rollback()
+    database.begin_writing(db.session)
     db.session.add(ReportLinkRefusal(address=address[:64]))
     db.session.commit()

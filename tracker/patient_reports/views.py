@@ -22,13 +22,6 @@ from .forms import SelfReportForm
 bp = Blueprint("patient_reports", __name__)
 
 
-@bp.before_request
-def _may_write():
-    # The sheet may make a link, the report page counts refusals: begin
-    # every transaction ready to write, or SQLite may refuse one mid-way.
-    database.write_intent.set(True)
-
-
 @bp.after_request
 def _no_referrer(response):
     # The report page's URL holds its token: no Referer carries it anywhere.
@@ -44,8 +37,13 @@ def sheet(trial_id: int):
     settings = clinic_settings()
     link = None
     if trial.closed_by is None:
-        link = links.ensure_open_link(trial)
-        db.session.commit()
+        link = links.open_link(trial)
+        if link is None:
+            # A write after this request's reads could be refused at once by
+            # SQLite: begin again, ready to write, and look once more.
+            database.begin_writing(db.session)
+            link = links.ensure_open_link(trial)
+            db.session.commit()
     verdict = trial.verdict(settings.relief_criterion)
     # Past its last day a link is not printed: the patient could not use it.
     url = None
@@ -101,12 +99,17 @@ def report(token: str):
         return _unusable(429)
     settings = clinic_settings()
     link = links.link_for_token(token)
-    if link is None or not links.usable(link, settings):
+    if link is None:
+        # Only a forged or unknown token can be a guess: count it. A genuine
+        # one that is spent or expired (a patient sending again) is not.
         throttle.count_refusal(address)
+        return _unusable(404)
+    if not links.usable(link, settings):
         return _unusable(404)
     trial = link.trial
     form = SelfReportForm()
     if form.validate_on_submit():
+        database.begin_writing(db.session)
         if not _record_report(link, form):
             return _unusable(404)
         return redirect(url_for(".thanks"))

@@ -51,6 +51,18 @@ def _begin_sqlite(connection):
     )
 
 
+def begin_writing(session) -> None:
+    """End the session's transaction; the next one begins ready to write.
+
+    For a request that read before it knew it would write (a GET that makes
+    a record, say): on SQLite a deferred transaction that read first can be
+    refused at once when it writes, if another connection wrote in between.
+    Discards uncommitted changes and expires loaded objects.
+    """
+    session.rollback()
+    write_intent.set(True)
+
+
 def create_private_sqlite_file(uri: str, instance_path: str) -> None:
     """Create a new SQLite database file readable by its owner only.
 

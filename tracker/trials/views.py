@@ -72,6 +72,7 @@ def detail(trial_id: int):
         trial=trial,
         history=audit.history("trial", trial.id),
         report_link=links.open_link(trial),
+        last_report=links.last_report(trial),
         link_expires=links.expires_on(trial, clinic_settings()),
         today=date.today(),
     )
