@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 from statsmodels.stats.proportion import confint_proportions_2indep
 
@@ -27,7 +28,7 @@ from analysis._trials import (
     check_trials,
     counting_note,
 )
-from analysis.rates import Proportion, proportion
+from analysis.rates import Proportion, clustered_intervals, proportion
 from analysis.rule import RELIEF_CRITERIA, BenefitDefinition, ReliefCriterion
 
 __all__ = [
@@ -77,9 +78,12 @@ class RuleCheck:
     ``benefit_without_relief`` are the rates the rule promises to separate.
 
     ``patients`` counts the patients behind the table's trials and
-    ``counting`` says which trials those are. Under the trial unit a
-    patient may be several trials, and the intervals treat them as
-    independent.
+    ``counting`` says which trials those are. Under the patient unit each
+    patient is one trial and the ordinary intervals hold. Under the trial
+    unit a patient may be several trials: read
+    ``benefit_with_relief_cluster`` and ``benefit_without_relief_cluster``,
+    the same rates with the cluster interval of :mod:`analysis.rates`,
+    which allows for that. The other intervals treat trials as independent.
     """
 
     criterion: ReliefCriterion
@@ -99,6 +103,8 @@ class RuleCheck:
     benefit_without_relief: Proportion
     patients: int
     counting: str
+    benefit_with_relief_cluster: Estimate
+    benefit_without_relief_cluster: Estimate
 
     def to_dict(self) -> dict:
         """Plain types only, for JSON."""
@@ -111,6 +117,8 @@ class RuleCheck:
             "lr_negative",
             "benefit_with_relief",
             "benefit_without_relief",
+            "benefit_with_relief_cluster",
+            "benefit_without_relief_cluster",
         )
         return {
             "criterion": self.criterion,
@@ -140,23 +148,24 @@ def two_by_two(
     """
     check_choice("counting unit", unit, COUNTING_UNITS)
     checked = check_trials(trials, benefit_definition, criterion)
-    return _two_by_two(checked, criterion, unit)[0]
+    return _two_by_two(*_verdicts(checked, criterion, unit)[1:])
 
 
-def _two_by_two(
+def _verdicts(
     checked: CheckedTrials, criterion: ReliefCriterion, unit: CountingUnit
-) -> tuple[TwoByTwo, int]:
-    """The table, and the patients its trials come from."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The positions of the trials the check counts, their relief and benefit."""
     counted = checked.counted(unit, outcome_required=True, pooled=True)
-    relief = checked.relief(criterion)[counted]
-    benefit = checked.benefit[counted]
-    table = TwoByTwo(
+    return counted, checked.relief(criterion)[counted], checked.benefit[counted]
+
+
+def _two_by_two(relief: np.ndarray, benefit: np.ndarray) -> TwoByTwo:
+    return TwoByTwo(
         tp=int((relief & benefit).sum()),
         fp=int((relief & ~benefit).sum()),
         fn=int((~relief & benefit).sum()),
         tn=int((~relief & ~benefit).sum()),
     )
-    return table, checked.patients_among(counted)
 
 
 def rule_check(
@@ -173,9 +182,7 @@ def rule_check(
     """
     check_choice("counting unit", unit, COUNTING_UNITS)
     checked = check_trials(trials, benefit_definition, criterion)
-    return _rule_check(
-        *_two_by_two(checked, criterion, unit), criterion, benefit_definition, unit
-    )
+    return _rule_check(checked, criterion, benefit_definition, unit)
 
 
 def rule_check_by_criterion(
@@ -186,22 +193,35 @@ def rule_check_by_criterion(
     """:func:`rule_check` under each relief criterion, in their usual order."""
     check_choice("counting unit", unit, COUNTING_UNITS)
     checked = check_trials(trials, benefit_definition)
+    patients = checked.patients_among(
+        checked.counted(unit, outcome_required=True, pooled=True)
+    )
     return [
-        _rule_check(
-            *_two_by_two(checked, criterion, unit), criterion, benefit_definition, unit
-        )
+        _rule_check(checked, criterion, benefit_definition, unit, patients)
         for criterion in RELIEF_CRITERIA
     ]
 
 
 def _rule_check(
-    table: TwoByTwo,
-    patients: int,
+    checked: CheckedTrials,
     criterion: ReliefCriterion,
     benefit_definition: BenefitDefinition,
     unit: CountingUnit,
+    patients: int | None = None,
 ) -> RuleCheck:
+    counted, relief, benefit = _verdicts(checked, criterion, unit)
+    table = _two_by_two(relief, benefit)
     tp, fp, fn, tn = table.tp, table.fp, table.fn, table.tn
+    # Row 0 the trials with relief, row 1 those without.
+    _, _, low, high = clustered_intervals(
+        benefit,
+        checked.patient[counted],
+        (~relief).astype("int64"),
+        2,
+        each_patient_once=unit == "patient",
+    )
+    if patients is None:
+        patients = checked.patients_among(counted)
     return RuleCheck(
         criterion=criterion,
         benefit_definition=benefit_definition,
@@ -238,7 +258,21 @@ def _rule_check(
         benefit_without_relief=proportion(fn, fn + tn),
         patients=patients,
         counting=counting_note(unit, pooled=True, outcome_required=True),
+        benefit_with_relief_cluster=_clustered_share(
+            tp, tp + fp, low[0], high[0], "no trials with immediate relief"
+        ),
+        benefit_without_relief_cluster=_clustered_share(
+            fn, fn + tn, low[1], high[1], "no trials without immediate relief"
+        ),
     )
+
+
+def _clustered_share(
+    count: int, n: int, low: float, high: float, reason_if_none: str
+) -> Estimate:
+    if n == 0:
+        return Estimate(None, None, reason_if_none)
+    return Estimate(count / n, (float(low), float(high)))
 
 
 def _share(count: int, n: int, reason_if_none: str) -> Estimate:

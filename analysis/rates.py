@@ -4,6 +4,35 @@ A rate is shown with two 95% intervals: Wilson (the one to read; it behaves
 at the small counts of one clinic) and Clopper-Pearson ("exact", never too
 narrow). The Wald interval is never used: it collapses to zero width at 0%
 and 100%.
+
+Both assume the counted trials are independent. They are when each patient
+counts once in a row (the patient unit, per aid or pooled), not when a
+patient's several trials count (the trial unit), since a patient who
+responds to one aid tends to respond to the next. So each rate also has a
+cluster interval, patients being the clusters:
+
+- the variance of the rate is the cluster-robust (CRV1) sandwich of an
+  intercept-only linear model of the 0/1 verdicts, clustered by patient:
+  what statsmodels' ``OLS(...).fit(cov_type="cluster")`` gives, with its
+  small-sample factor G/(G-1) for G patients. The model has one
+  coefficient, so the sandwich is the sum of each patient's squared
+  residual sum, computed here with ``np.bincount``: statsmodels'
+  ``cov_cluster`` finds the clusters with ``np.unique`` on every call,
+  which takes seconds at a million trials;
+- its ratio to the binomial variance is the design effect, never taken
+  below 1 (a smaller one is noise from few patients), and the rate's
+  effective sample size is n / design effect (Kish);
+- the interval is statsmodels' Wilson interval at that effective size
+  (Korn & Graubard 1998, Survey Methodology 24:193, use the effective size
+  the same way with Clopper-Pearson).
+
+Wilson at an effective size keeps what the Wilson interval is chosen for:
+limits within 0-100% that exist at 0% and 100%, where a logit-scale
+interval from GEE has none (and GEE's iterations are slow at a million
+trials). With one trial per patient the design effect is G/(G-1), so the
+cluster interval is the Wilson interval to within that factor. A rate of 0%
+or 100% has no spread to estimate it from: its design effect is 1. One
+patient's trials count as one.
 """
 
 from __future__ import annotations
@@ -38,6 +67,7 @@ __all__ = [
     "Intervention",
     "Proportion",
     "check_trials",
+    "clustered_intervals",
     "count_unit",
     "counting_note",
     "proportion",
@@ -66,14 +96,25 @@ def _rate_columns(rate: str) -> list[str]:
     ]
 
 
+def _cluster_columns(rate: str) -> list[str]:
+    return [
+        f"{rate}_patients",
+        f"{rate}_design_effect",
+        f"{rate}_cluster_low",
+        f"{rate}_cluster_high",
+    ]
+
+
 #: The columns of :func:`response_rates` after the group column.
 RATE_COLUMNS: tuple[str, ...] = (
     "trials",
     "patients",
     "assessable",
     *_rate_columns("immediate_relief"),
+    *_cluster_columns("immediate_relief"),
     "followed_up",
     *_rate_columns("long_term_benefit"),
+    *_cluster_columns("long_term_benefit"),
 )
 
 
@@ -219,7 +260,8 @@ def response_rates(
     :data:`RATE_COLUMNS`. ``trials``, ``patients`` and ``assessable`` are raw
     counts of the group's trials ("40 trials from 25 patients, 36
     assessable"); the ``_n`` columns count what the rates are out of, as
-    :func:`count_unit` chooses it. ``followed_up`` equals
+    :func:`count_unit` chooses it, and the ``_patients`` columns the
+    patients those trials come from. ``followed_up`` equals
     ``long_term_benefit_n``: the counted trials that have an outcome.
 
     Which trials count (:func:`analysis.counting_note` words it): with
@@ -231,6 +273,13 @@ def response_rates(
     activity, therapist or month. Grouping by product or activity credits
     the first trial's product or activity only; use ``unit="trial"`` to
     compare products.
+
+    Which interval to read: ``_wilson`` (or ``_exact``) where each patient
+    counts once in the row, that is under the patient unit by intervention
+    or overall (``_patients`` equals ``_n``); ``_cluster`` (the Wilson
+    interval allowing for several trials per patient, see the module) under
+    the trial unit, or wherever ``_patients`` is below ``_n``.
+    ``_design_effect`` says how much wider that makes it.
 
     Grouping by intervention always gives insole, taping and brace, in that
     order, even without trials; ``month`` ("YYYY-MM") runs in date order and
@@ -251,28 +300,138 @@ def response_rates(
         return np.bincount(group[positions], minlength=len(labels)).astype("int64")
 
     pooled = by is None
+    # Each patient is at most one trial of a row: no clusters to find.
+    each_patient_once = unit == "patient" and by in (None, "intervention")
+
+    def rate(name: str, counted: np.ndarray, success: np.ndarray) -> dict:
+        succeeded = per_group(counted[success])
+        clustered = clustered_intervals(
+            success,
+            checked.patient[counted],
+            group[counted],
+            len(labels),
+            each_patient_once,
+        )
+        return _rate_frame(name, succeeded, per_group(counted)) | dict(
+            zip(_cluster_columns(name), clustered, strict=True)
+        )
+
     relief_counted = checked.counted(unit, outcome_required=False, pooled=pooled)
-    relieved = relief_counted[checked.relief(criterion)[relief_counted]]
     benefit_counted = checked.counted(unit, outcome_required=True, pooled=pooled)
-    benefited = benefit_counted[checked.benefit[benefit_counted]]
     columns = {
         "trials": per_group(np.arange(len(group))),
         "patients": per_group(
             _first_of_each_patient(group, checked.patient, len(labels))
         ),
         "assessable": per_group(np.flatnonzero(checked.assessable)),
-        **_rate_frame(
-            "immediate_relief", per_group(relieved), per_group(relief_counted)
+        **rate(
+            "immediate_relief",
+            relief_counted,
+            checked.relief(criterion)[relief_counted],
         ),
         "followed_up": per_group(benefit_counted),
-        **_rate_frame(
-            "long_term_benefit", per_group(benefited), per_group(benefit_counted)
-        ),
+        **rate("long_term_benefit", benefit_counted, checked.benefit[benefit_counted]),
     }
     rates = pd.DataFrame(columns, columns=list(RATE_COLUMNS))
     if by is not None:
         rates.insert(0, by, labels)
     return rates
+
+
+def clustered_intervals(
+    success: np.ndarray,
+    patient: np.ndarray,
+    group: np.ndarray | None = None,
+    groups: int = 1,
+    each_patient_once: bool = False,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Each group's rate of ``success`` with patients as clusters (see the module).
+
+    ``success`` holds one verdict per counted trial, ``patient`` its
+    patient's number (from 0) and ``group`` its group's (from 0, fewer than
+    ``groups``; all 0 by default). Returns, per group, the patients, the
+    design effect and the Wilson 95% limits at the effective sample size;
+    NaN where a group has no trials. ``each_patient_once`` says the caller
+    knows no patient has two trials in a group (the patient unit, pooled or
+    per aid): every cluster is one trial, and none need be found.
+
+    Examples
+    --------
+    >>> patients, effect, low, high = clustered_intervals(
+    ...     np.array([True, True, False, False, True, False]),
+    ...     np.array([0, 0, 1, 1, 2, 3]),
+    ... )
+    >>> int(patients[0]), round(float(effect[0]), 3)
+    (4, 2.222)
+    >>> [round(float(x), 3) for x in (low[0], high[0])]
+    [0.117, 0.883]
+    """
+    success = np.asarray(success, dtype=bool)
+    patient = np.asarray(patient, dtype="int64")
+    group = np.zeros(len(success), "int64") if group is None else np.asarray(group)
+    n = np.bincount(group, minlength=groups).astype("float64")
+    count = np.bincount(group, weights=success, minlength=groups)
+    rate = count / np.maximum(n, 1)
+    within = count * (1 - rate)  # the squared residuals summed, n p (1 - p)
+    if each_patient_once:
+        clusters, between = n.astype("int64"), within
+    else:
+        clusters, between = _between_patients(success, patient, group, groups, rate)
+    spread = (within > 0) & (clusters > 1)
+    effect = np.ones(groups)
+    effect[spread] = np.maximum(
+        1.0,
+        clusters[spread] / (clusters[spread] - 1) * between[spread] / within[spread],
+    )
+    single = (within > 0) & (clusters == 1)
+    effect[single] = n[single]
+    effect[n == 0] = np.nan
+    effective_n = n / effect
+    low, high = np.full(groups, np.nan), np.full(groups, np.nan)
+    cases = n > 0
+    if cases.any():
+        low[cases], high[cases] = proportion_confint(
+            rate[cases] * effective_n[cases],
+            effective_n[cases],
+            alpha=0.05,
+            method="wilson",
+        )
+    return clusters.astype("int64"), effect, low, high
+
+
+def _between_patients(
+    success: np.ndarray,
+    patient: np.ndarray,
+    group: np.ndarray,
+    groups: int,
+    rate: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per group: its patients, and their residuals summed, squared and added up.
+
+    The second is the meat of the cluster sandwich.
+    """
+    # Patients are numbered from 0, so one integer names a (group, patient) pair.
+    patients = int(patient.max()) + 1 if len(patient) else 0
+    pair = group * patients + patient
+    if patients * groups <= 4 * len(pair) + 4096:
+        # Few pairs possible (one row, or the aids): a slot for each, no hashing.
+        shape = (groups, patients)
+        trials_of = np.bincount(pair, minlength=groups * patients).reshape(shape)
+        successes_of = np.bincount(pair[success], minlength=groups * patients)
+        residual_sums = successes_of.reshape(shape) - trials_of * rate[:, None]
+        return (
+            np.count_nonzero(trials_of, axis=1),
+            np.einsum("ij,ij->i", residual_sums, residual_sums),
+        )
+    codes, pairs = pd.factorize(pair)
+    trials_of = np.bincount(codes, minlength=len(pairs))
+    successes_of = np.bincount(codes[success], minlength=len(pairs))
+    pair_group = pairs // patients
+    residual_sums = successes_of - rate[pair_group] * trials_of
+    return (
+        np.bincount(pair_group, minlength=groups),
+        np.bincount(pair_group, weights=residual_sums**2, minlength=groups),
+    )
 
 
 def _groups(checked: CheckedTrials, by: Grouping | None) -> tuple[np.ndarray, list]:

@@ -1,8 +1,11 @@
 import json
 from math import sqrt
 
+import numpy as np
 import pandas as pd
 import pytest
+import statsmodels.api as sm
+from statsmodels.stats.proportion import proportion_confint
 
 from analysis import (
     RELIEF_CRITERIA,
@@ -245,3 +248,64 @@ def test_unusable_input_is_refused():
         rule_check_by_criterion(repeat_trials(), benefit_definition="same")
     with pytest.raises(ValueError, match=r"lacks columns \['outcome_rating'\]"):
         two_by_two(repeat_trials().drop(columns="outcome_rating"))
+
+
+def test_under_the_trial_unit_benefit_with_and_without_relief_allow_for_patients():
+    # Patient 1 benefits in all four trials with relief; the others in none.
+    trials = make_trials(
+        [{"patient_id": 1, "outcome_rating": "markedly_improved"}] * 4
+        + [{"patient_id": 2, "outcome_rating": "same"}] * 2
+        + [{"patient_id": 3, "outcome_rating": "same"}]
+        + [
+            {"patient_id": patient, "pain_with": 6, "outcome_rating": rating}
+            for patient, rating in [(4, "markedly_improved"), (4, "same")] * 2
+            + [(5, "same"), (6, "markedly_improved")]
+        ]
+    )
+
+    check = rule_check(trials, unit="trial")
+
+    assert (check.tp, check.fp, check.fn, check.tn) == (4, 3, 3, 3)
+    assert check.patients == 6
+    for cluster, rows in (
+        (check.benefit_with_relief_cluster, trials.iloc[:7]),
+        (check.benefit_without_relief_cluster, trials.iloc[7:]),
+    ):
+        benefit = (rows["outcome_rating"] == "markedly_improved").to_numpy(float)
+        fit = sm.OLS(benefit, np.ones(len(rows))).fit(
+            cov_type="cluster", cov_kwds={"groups": rows["patient_id"].to_numpy()}
+        )
+        rate = benefit.mean()
+        effective_n = len(rows) * min(
+            1.0, rate * (1 - rate) / len(rows) / fit.bse[0] ** 2
+        )
+        assert cluster.value == pytest.approx(rate)
+        assert cluster.ci == pytest.approx(
+            proportion_confint(rate * effective_n, effective_n, method="wilson")
+        )
+    with_relief = check.benefit_with_relief
+    assert check.benefit_with_relief_cluster.ci[0] < with_relief.wilson[0]
+
+
+def test_under_the_patient_unit_the_cluster_rates_differ_only_by_g_over_g_1(
+    vicenzino,
+):
+    assert vicenzino.patients == sum(VICENZINO.values())
+    for cluster, rate in (
+        (vicenzino.benefit_with_relief_cluster, vicenzino.benefit_with_relief),
+        (vicenzino.benefit_without_relief_cluster, vicenzino.benefit_without_relief),
+    ):
+        # Each patient is a cluster of one: the design effect is n / (n - 1).
+        effective_n = rate.n - 1
+        assert cluster.value == pytest.approx(rate.rate)
+        assert cluster.ci == pytest.approx(
+            proportion_confint(rate.rate * effective_n, effective_n, method="wilson")
+        )
+
+
+def test_without_trials_in_a_row_the_cluster_rate_says_why():
+    check = rule_check(from_two_by_two(tp=0, fp=0, fn=2, tn=3), unit="trial")
+
+    assert check.benefit_with_relief_cluster.value is None
+    assert check.benefit_with_relief_cluster.reason == "no trials with immediate relief"
+    json.dumps(check.to_dict())

@@ -89,7 +89,7 @@ def test_pooled_counting_takes_each_patients_first_trial_of_any_aid():
 def test_the_overall_rates_count_each_patient_once():
     overall = response_rates(three_aids_five_trials(), by=None).iloc[0]
 
-    assert overall["immediate_relief_n"] == 3
+    assert overall["immediate_relief_n"] == overall["immediate_relief_patients"] == 3
     assert overall["immediate_relief_count"] == 1  # patient 2; patient 1's trial 1 not
     assert overall["long_term_benefit_n"] == 3
     assert overall["long_term_benefit_count"] == 2  # patient 1's trial 2, patient 3
@@ -100,12 +100,22 @@ def test_the_rates_per_aid_count_each_patient_once_per_aid():
 
     assert rates["immediate_relief_n"].tolist() == [1, 2, 2]
     assert rates["long_term_benefit_n"].tolist() == [1, 2, 2]
+    assert (rates["immediate_relief_patients"] == rates["immediate_relief_n"]).all()
 
 
 def test_other_groupings_count_once_per_aid():
     month = response_rates(three_aids_five_trials(), by="month").iloc[0]
 
     assert month["immediate_relief_n"] == 5
+    assert month["immediate_relief_patients"] == 3
+
+
+def test_under_the_trial_unit_the_rates_say_how_many_patients_the_trials_are():
+    overall = response_rates(three_aids_five_trials(), by=None, unit="trial").iloc[0]
+
+    assert overall["immediate_relief_n"] == 6
+    assert overall["immediate_relief_patients"] == 3
+    assert overall["immediate_relief_design_effect"] >= 1
 
 
 def test_the_pooled_two_by_two_takes_the_first_assessable_trial_with_an_outcome():

@@ -4,12 +4,15 @@ from datetime import date
 import numpy as np
 import pandas as pd
 import pytest
+import statsmodels.api as sm
 from scipy.stats import binomtest
+from statsmodels.stats.proportion import proportion_confint
 
 from analysis import (
     INTERVENTIONS,
     RATE_COLUMNS,
     check_trials,
+    clustered_intervals,
     count_unit,
     proportion,
     response_rates,
@@ -227,6 +230,7 @@ def test_all_trials_together_count_each_patient_once():
     # earlier insole (relief). For benefit, each one's first with an outcome.
     assert rates.iloc[0]["immediate_relief_count"] == 1
     assert rates.iloc[0]["immediate_relief_n"] == 2
+    assert rates.iloc[0]["immediate_relief_patients"] == 2
     assert rates.iloc[0]["long_term_benefit_count"] == 1
     assert rates.iloc[0]["long_term_benefit_n"] == 2
 
@@ -499,3 +503,164 @@ def test_a_checked_frame_is_for_one_benefit_definition():
             check_trials(two_patients_and_a_stray_brace().drop(columns="therapist")),
             by="therapist",
         )
+
+
+# Intervals that allow for several trials per patient (the cluster interval).
+
+
+def clustered_trials(seed: int = 7, patients: int = 20, trials: int = 90):
+    """Patients who tend to respond, or not, to every aid they try."""
+    rng = np.random.default_rng(seed)
+    relief_chance = rng.uniform(0.05, 0.95, patients)
+    benefit_chance = rng.uniform(0.05, 0.95, patients)
+    patient = rng.integers(0, patients, trials)
+    return make_trials(
+        {
+            "patient_id": int(who) + 1,
+            "intervention": str(rng.choice(INTERVENTIONS)),
+            "pain_with": 2 if rng.random() < relief_chance[who] else 6,
+            "outcome_rating": (
+                None
+                if rng.random() < 0.2
+                else "markedly_improved"
+                if rng.random() < benefit_chance[who]
+                else "same"
+            ),
+        }
+        for who in patient
+    )
+
+
+def statsmodels_cluster_interval(success: np.ndarray, patient: np.ndarray):
+    """The design effect and interval from statsmodels' own cluster-robust OLS."""
+    y = success.astype("float64")
+    fit = sm.OLS(y, np.ones(len(y))).fit(
+        cov_type="cluster", cov_kwds={"groups": patient}
+    )
+    rate = y.mean()
+    effect = max(1.0, fit.bse[0] ** 2 / (rate * (1 - rate) / len(y)))
+    effective_n = len(y) / effect
+    return effect, proportion_confint(rate * effective_n, effective_n, method="wilson")
+
+
+@pytest.mark.parametrize("by", ["intervention", None])
+def test_trial_unit_cluster_intervals_are_statsmodels_cluster_robust_ones(by):
+    trials = clustered_trials()
+    rates = response_rates(trials, by=by, unit="trial")
+
+    effects = []
+    for name in ("immediate_relief", "long_term_benefit"):
+        counted = count_unit(
+            trials, unit="trial", outcome_required=name == "long_term_benefit"
+        )
+        for row in range(len(rates)):
+            in_row = counted
+            if by is not None:
+                in_row = counted[counted[by] == rates[by].iloc[row]]
+            effect, (low, high) = statsmodels_cluster_interval(
+                in_row[name].to_numpy(dtype=bool), in_row["patient_id"].to_numpy()
+            )
+            figures = rates.iloc[row]
+            assert figures[f"{name}_design_effect"] == pytest.approx(effect)
+            assert figures[f"{name}_cluster_low"] == pytest.approx(low)
+            assert figures[f"{name}_cluster_high"] == pytest.approx(high)
+            assert figures[f"{name}_patients"] == in_row["patient_id"].nunique()
+            effects.append(effect)
+    # Patients repeat in this set, so some intervals must be wider.
+    assert max(effects) > 1.2
+
+
+def test_with_one_trial_per_patient_the_cluster_interval_is_about_wilsons():
+    trials = make_trials([{"pain_with": 6}] * 46 + [{}] * 14)
+
+    row = response_rates(trials, by=None, unit="trial").iloc[0]
+
+    # Each patient is a cluster of one: only statsmodels' factor G / (G - 1).
+    assert row["immediate_relief_design_effect"] == pytest.approx(60 / 59)
+    wilson = row["immediate_relief_wilson_high"] - row["immediate_relief_wilson_low"]
+    cluster = row["immediate_relief_cluster_high"] - row["immediate_relief_cluster_low"]
+    assert wilson < cluster < 1.01 * wilson
+
+
+def test_a_rate_of_0_or_100_percent_keeps_the_wilson_interval():
+    trials = make_trials([{"patient_id": number // 3} for number in range(12)])
+
+    row = response_rates(trials, by=None, unit="trial").iloc[0]
+
+    assert row["immediate_relief_rate"] == 1.0
+    assert row["immediate_relief_design_effect"] == 1.0
+    assert (
+        row["immediate_relief_cluster_low"],
+        row["immediate_relief_cluster_high"],
+    ) == pytest.approx(
+        (row["immediate_relief_wilson_low"], row["immediate_relief_wilson_high"])
+    )
+
+
+def test_one_patients_trials_weigh_as_one_trial():
+    trials = make_trials([{"patient_id": 1}, {"patient_id": 1, "pain_with": 6}] * 3)
+
+    row = response_rates(trials, by=None, unit="trial").iloc[0]
+
+    assert row["immediate_relief_patients"] == 1
+    assert row["immediate_relief_design_effect"] == 6.0
+    assert (
+        row["immediate_relief_cluster_low"],
+        row["immediate_relief_cluster_high"],
+    ) == pytest.approx(proportion_confint(0.5, 1, method="wilson"))
+
+
+def test_a_group_without_trials_has_no_cluster_interval():
+    brace = rates_of(two_patients_and_a_stray_brace(), unit="trial").loc["brace"]
+
+    assert brace["immediate_relief_patients"] == 0
+    assert np.isnan(brace["immediate_relief_design_effect"])
+    assert np.isnan(brace["immediate_relief_cluster_low"])
+
+
+def test_many_groups_of_many_patients_give_each_groups_own_cluster_interval():
+    rng = np.random.default_rng(8)
+    trials = make_trials(
+        {
+            "patient_id": int(rng.integers(1, 300)),
+            "trial_date": date(2020, 1, 1) + pd.Timedelta(days=int(day)),
+            "pain_with": int(rng.integers(0, 11)),
+        }
+        for day in rng.integers(0, 1800, 2000)
+    )
+    months = trials["trial_date"].dt.strftime("%Y-%m")
+
+    by_month = response_rates(trials, by="month", unit="trial").set_index("month")
+
+    columns = [c for c in RATE_COLUMNS if "immediate_relief" in c]
+    for month in ("2020-01", "2022-06", "2024-11"):
+        alone = response_rates(trials[months == month], by=None, unit="trial")
+        pd.testing.assert_series_equal(
+            by_month.loc[month, columns],
+            alone.iloc[0][columns],
+            check_names=False,
+            check_dtype=False,
+        )
+
+
+@pytest.mark.parametrize("by", ["intervention", None])
+def test_under_the_patient_unit_by_aid_or_overall_each_patient_is_one_cluster(by):
+    trials = clustered_trials()
+    rates = response_rates(trials, by=by)
+
+    counted = count_unit(trials, pooled=by is None)
+    groups = 1 if by is None else len(INTERVENTIONS)
+    group = np.zeros(len(counted), "int64")
+    if by is not None:
+        group = counted["intervention"].map(INTERVENTIONS.index).to_numpy()
+    found = clustered_intervals(
+        counted["immediate_relief"].to_numpy(),
+        pd.factorize(counted["patient_id"])[0],
+        group,
+        groups,
+    )
+    for column, values in zip(
+        ("patients", "design_effect", "cluster_low", "cluster_high"), found, strict=True
+    ):
+        assert rates[f"immediate_relief_{column}"].to_numpy() == pytest.approx(values)
+    assert (rates["immediate_relief_patients"] == rates["immediate_relief_n"]).all()
