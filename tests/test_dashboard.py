@@ -96,10 +96,14 @@ def test_dashboard_shows_each_chart_with_plotly_served_by_the_app(client, auth, 
 def test_dashboard_states_the_counting_unit_and_its_counts(client, auth, clinic):
     auth.login("admin")
     page = client.get("/dashboard/").text
-    assert "each patient counts once per aid" in page
+    assert (
+        "per aid, each patient once per aid: their first assessable trial of that "
+        "aid; all aids together, each patient once: their first assessable trial "
+        "(of any aid)."
+    ) in " ".join(page.split())
     assert re.search(r">24</a> trials from 24 patients", page)
     page = client.get("/dashboard/?unit=trial").text
-    assert "every assessable trial counts" in page
+    assert "every assessable trial; a patient may count more than once." in page
     assert 'value="trial" selected' in page or 'selected value="trial"' in page
 
 

@@ -270,3 +270,20 @@ def test_the_roc_curve_marks_the_clinics_criterion_and_the_best_cut_off(
     table = page[page.index("Every whole-point cut-off") :]
     assert "at least 1 point (clinic's criterion)" in table
     assert table.count("(best)") == 2
+
+
+def test_each_section_says_which_trials_it_counts(client, auth, clinic):
+    auth.login("reviewer")
+    page = " ".join(client.get("/dashboard/").text.split())
+    pooled = (
+        "each patient once: their first assessable trial with an outcome (of any aid)"
+    )
+    per_aid = (
+        "each patient once per aid: their first assessable trial with an outcome "
+        "of that aid"
+    )
+    assert f"counted: {pooled}</caption>" in page  # the rule check
+    assert f"Counted: for all aids, {pooled}; for each aid, {per_aid}." in page
+    assert f"counted: {pooled}.</caption>" in page  # the cut-off check
+    page = " ".join(client.get("/dashboard/?unit=trial").text.split())
+    assert "counted: every assessable trial with an outcome; a patient may" in page

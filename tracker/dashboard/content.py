@@ -86,6 +86,8 @@ class Dashboard:
     tables: list[GroupTable]
     months: list[dict]
     pain_change: list[dict]
+    #: Which trials the rates count, per aid and for all aids together.
+    counting: dict[str, str]
     #: Every sentence of the summary, worked out once per view.
     sentences: Sentences
     #: Each aid's and all aids' long-term benefit against the band, in words.
@@ -168,6 +170,10 @@ def dashboard_content(
         tables=tables,
         months=months,
         pain_change=pain_change,
+        counting={
+            "per_aid": analysis.counting_note(unit),
+            "pooled": analysis.counting_note(unit, pooled=True),
+        },
         sentences=sentences,
         band_readings=[
             {
