@@ -5,9 +5,11 @@ same outcome follow-ups from two more sides. One is the pain during the
 activity at the follow-up, against the pain without the aid at the trial
 (the drop, in points: positive when the pain is lower now). The other is the
 share still using the aid. Each is given for trials with immediate relief,
-without it, and for all of them, counted as the rule check counts them
-(assessable, with an outcome, one trial per patient and aid under the
-patient unit).
+without it, and for all of them, all aids together. Trials are counted as
+the rule check counts them: assessable, with an outcome, and under the
+patient unit each patient once, through their first such trial of any aid
+(:func:`analysis.counting_note` words it), so the groups with and without
+relief are the rule check's.
 
 The median drop's 95% interval is the distribution-free one for a median,
 from order statistics and the binomial distribution: the k-th smallest and
@@ -83,7 +85,8 @@ def follow_up_pain_by_relief(
     trials with immediate relief under ``criterion``, without it, and all.
     The columns after it are :data:`FOLLOW_UP_PAIN_COLUMNS`:
 
-    - ``outcomes``: the trials counted, those with an outcome.
+    - ``outcomes``: the trials counted, those with an outcome (under the
+      patient unit one per patient, whichever aid).
     - ``median_pain_without`` and ``median_outcome_pain``: the medians of
       the pain without the aid at the trial and of the pain at the outcome
       follow-up.
@@ -118,7 +121,7 @@ def follow_up_pain_by_relief(
     """
     check_choice("counting unit", unit, COUNTING_UNITS)
     checked = check_trials(trials, benefit_definition, criterion, OUTCOME_COLUMNS)
-    counted = checked.counted(unit, outcome_required=True)
+    counted = checked.counted(unit, outcome_required=True, pooled=True)
     pain_without = checked.pain_without[counted]
     outcome_pain = _outcome_pain(checked.frame["outcome_pain"].iloc[counted])
     still_using = _still_using(checked.frame["outcome_still_using"].iloc[counted])

@@ -225,6 +225,9 @@ def test_follow_up_pain_matches_hand_counted_medians_and_still_using(
     auth.login("reviewer")
     figures = api(client)["follow_up_pain"]
     assert figures["criterion"] == "any"
+    assert figures["counting"] == analysis.counting_note(
+        "patient", pooled=True, outcome_required=True
+    )
     with_relief, without_relief, everyone = figures["groups"]
     assert [g["relief"] for g in figures["groups"]] == [
         "with_relief",
@@ -344,3 +347,19 @@ def test_band_edges_keep_the_json_valid_without_any_outcome(client, auth, record
     assert body["overall"]["long_term_benefit"]["band"] == "too_few"
     assert body["cut_off"]["warning"] == "no trials with an outcome"
     assert client.get("/dashboard/").status_code == 200
+
+
+def test_follow_up_pain_counts_a_patient_once_across_aids_as_the_rule_check(
+    client, auth, records
+):
+    patient = records.patient()
+    for aid, pain_with in (("insole", RELIEF), ("taping", NO_RELIEF)):
+        trial = records.trial(patient, intervention=aid, pain_with=pain_with)
+        records.follow_up(trial, global_rating=BETTER)
+    auth.login("reviewer")
+    body = api(client)
+    assert [g["outcomes"] for g in body["follow_up_pain"]["groups"]] == [1, 0, 1]
+    rule = body["rule"]
+    assert rule["tp"] + rule["fp"] + rule["fn"] + rule["tn"] == 1
+    per_trial = api(client, unit="trial")["follow_up_pain"]["groups"]
+    assert [g["outcomes"] for g in per_trial] == [1, 1, 2]

@@ -130,13 +130,25 @@ def test_the_relief_criterion_decides_who_is_in_which_group():
     ]
 
 
-def test_each_patient_counts_once_per_aid_unless_every_trial_counts():
+def test_a_patients_repeat_trial_of_an_aid_counts_only_under_the_trial_unit():
     rows = [(6, 2, 1, True), (6, 2, 6, False)]
     trials = trials_from(rows, patient_id=1)
     per_patient = by_relief(trials).loc["all"]
     per_trial = by_relief(trials, unit="trial").loc["all"]
     assert (per_patient["outcomes"], per_patient["median_drop"]) == (1, 5)
     assert (per_trial["outcomes"], per_trial["median_drop"]) == (2, 2.5)
+
+
+def test_a_patient_who_tried_two_aids_counts_once_as_in_the_rule_check():
+    rows = [(6, 2, 1, True), (6, 6, 6, False)]
+    trials = trials_from(rows, patient_id=1)
+    trials["intervention"] = ["insole", "taping"]
+    per_patient = by_relief(trials)
+    assert per_patient["outcomes"].tolist() == [1, 0, 1]
+    assert per_patient.loc["all", "median_drop"] == 5
+    rule = analysis.rule_check(trials)
+    assert rule.benefit_with_relief.n + rule.benefit_without_relief.n == 1
+    assert by_relief(trials, unit="trial")["outcomes"].tolist() == [1, 1, 2]
 
 
 def test_without_outcomes_every_figure_is_missing_with_the_reason():

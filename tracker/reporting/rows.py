@@ -173,7 +173,7 @@ def comparison_rows(comparisons: pd.DataFrame) -> list[dict]:
     return rows
 
 
-def follow_up_pain(figures: pd.DataFrame, criterion: str) -> dict:
+def follow_up_pain(figures: pd.DataFrame, criterion: str, unit: str) -> dict:
     """:func:`analysis.follow_up_pain_by_relief` as plain rows, for JSON and words."""
     groups = []
     for row in figures.to_dict("records"):
@@ -192,7 +192,11 @@ def follow_up_pain(figures: pd.DataFrame, criterion: str) -> dict:
                 "still_using": _figures(row, "still_using"),
             }
         )
-    return {"criterion": criterion, "groups": groups}
+    return {
+        "criterion": criterion,
+        "counting": analysis.counting_note(unit, pooled=True, outcome_required=True),
+        "groups": groups,
+    }
 
 
 def _figures(row: dict, rate: str) -> dict:

@@ -152,7 +152,7 @@ def summarise(
         cut_off=analysis.cut_off_check(trials, benefit, unit),
         aids_compared=comparison_rows(analysis.compare_aids(trials, **options)),
         follow_up_pain=follow_up_pain(
-            analysis.follow_up_pain_by_relief(trials, **options), criterion
+            analysis.follow_up_pain_by_relief(trials, **options), criterion, unit
         ),
     )
 
