@@ -53,12 +53,14 @@ SETTINGS = (
 
 @dataclass(frozen=True)
 class Summary:
-    """Rates per aid and overall against the band, the rule check and its effect,
-    the cut-off check, the aids compared, completeness and follow-up pain.
+    """Everything the dashboard, ``report`` and the API show, computed once.
 
-    ``groups`` and ``overall`` are plain rows (see :mod:`.rows`): only
-    long-term benefit carries a band verdict, immediate relief has its band
-    figures None. The sentences to read aloud are :attr:`sentences`.
+    Rates per aid and overall against the band, the rule check and its
+    effect, the cut-off check, the aids compared, follow-up completeness and
+    follow-up pain. ``groups`` and ``overall`` are plain rows (see
+    :mod:`.rows`): only long-term benefit carries a band verdict, immediate
+    relief has its band figures None. The sentences to read aloud are
+    :attr:`sentences`.
     """
 
     settings: ClinicSettings
