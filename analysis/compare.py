@@ -21,7 +21,6 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 from scipy.stats import fisher_exact
-from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import confint_proportions_2indep
 
 from analysis._trials import (
@@ -166,7 +165,7 @@ def _pairs(
                 count_a[both], n_a[both], count_b[both], n_b[both], strict=True
             )
         ]
-        p_holm[both] = multipletests(p_value[both], method="holm")[1]
+        p_holm[both] = holm(p_value[both])
 
     # Patients are numbered from 0: one row of flags per aid, no sorting.
     seen = np.zeros((groups, patient.max() + 1 if len(patient) else 0), dtype=bool)
@@ -211,3 +210,23 @@ def _reason(
     if measure == "long_term_benefit":
         return f"no trials of {trials} with an outcome"
     return f"no assessable trials of {trials}"
+
+
+def holm(p_values: np.ndarray) -> np.ndarray:
+    """Holm's step-down adjusted p-values (Holm 1979), in the order given.
+
+    What ``statsmodels.stats.multitest.multipletests(method="holm")`` gives
+    (a test compares them), written out because that function runs a full
+    garbage collection on every call: twice per dashboard view, a few
+    hundred milliseconds in a server process holding many objects.
+
+    >>> holm(np.array([0.01, 0.04, 0.03])).round(3).tolist()
+    [0.03, 0.06, 0.06]
+    """
+    p_values = np.asarray(p_values, dtype=float)
+    order = np.argsort(p_values, kind="stable")
+    steps = len(p_values) - np.arange(len(p_values))
+    adjusted = np.minimum(np.maximum.accumulate(p_values[order] * steps), 1.0)
+    result = np.empty_like(adjusted)
+    result[order] = adjusted
+    return result

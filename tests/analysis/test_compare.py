@@ -208,3 +208,16 @@ def test_unknown_choices_are_refused():
         compare_aids(trials, unit="visit")
     with pytest.raises(ValueError, match="relief criterion"):
         compare_aids(trials, criterion="half")
+
+
+@pytest.mark.parametrize(
+    "p_values",
+    [[0.01, 0.04, 0.03], [0.5, 0.2, 0.9], [0.001, 0.001, 0.6], [0.3], [0.02, 0.8]],
+)
+def test_holm_matches_statsmodels(p_values):
+    from statsmodels.stats.multitest import multipletests
+
+    from analysis.compare import holm
+
+    expected = multipletests(p_values, method="holm")[1]
+    assert holm(np.array(p_values)).tolist() == pytest.approx(expected.tolist())
