@@ -234,26 +234,7 @@ def _rule_check(
         specificity=_share(tn, fp + tn, "no trials without long-term benefit"),
         ppv=_share(tp, tp + fp, "no trials with immediate relief"),
         npv=_share(tn, fn + tn, "no trials without immediate relief"),
-        lr_positive=_likelihood_ratio(
-            "LR+",
-            tp,
-            tp + fn,
-            fp,
-            fp + tn,
-            undefined="no trials with immediate relief",
-            infinite="specificity is 100%",
-            zero="sensitivity is 0%",
-        ),
-        lr_negative=_likelihood_ratio(
-            "LR-",
-            fn,
-            tp + fn,
-            tn,
-            fp + tn,
-            undefined="no trials without immediate relief",
-            infinite="specificity is 0%",
-            zero="sensitivity is 100%",
-        ),
+        **_likelihood_ratios(tp, fp, fn, tn),
         benefit_with_relief=proportion(tp, tp + fp),
         benefit_without_relief=proportion(fn, fn + tn),
         patients=patients,
@@ -280,6 +261,32 @@ def _share(count: int, n: int, reason_if_none: str) -> Estimate:
     if share.rate is None:
         return Estimate(None, None, reason_if_none)
     return Estimate(share.rate, share.wilson)
+
+
+def _likelihood_ratios(tp: int, fp: int, fn: int, tn: int) -> dict[str, Estimate]:
+    """LR+ and LR- of a 2x2, each with the reason when it has no value."""
+    return {
+        "lr_positive": _likelihood_ratio(
+            "LR+",
+            tp,
+            tp + fn,
+            fp,
+            fp + tn,
+            undefined="no trials with immediate relief",
+            infinite="specificity is 100%",
+            zero="sensitivity is 0%",
+        ),
+        "lr_negative": _likelihood_ratio(
+            "LR-",
+            fn,
+            tp + fn,
+            tn,
+            fp + tn,
+            undefined="no trials without immediate relief",
+            infinite="specificity is 0%",
+            zero="sensitivity is 100%",
+        ),
+    }
 
 
 def _likelihood_ratio(

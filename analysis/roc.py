@@ -32,7 +32,7 @@ from analysis._trials import (
     check_trials,
     counting_note,
 )
-from analysis.accuracy import Estimate, _likelihood_ratio, _share
+from analysis.accuracy import Estimate, _likelihood_ratios, _share
 from analysis.rule import BenefitDefinition
 
 __all__ = [
@@ -399,26 +399,7 @@ def _cut_off(cut_off: int, *, tp: int, fp: int, fn: int, tn: int) -> CutOff:
         tn=tn,
         sensitivity=sensitivity,
         specificity=specificity,
-        lr_positive=_likelihood_ratio(
-            "LR+",
-            tp,
-            tp + fn,
-            fp,
-            fp + tn,
-            undefined="no trials with immediate relief",
-            infinite="specificity is 100%",
-            zero="sensitivity is 0%",
-        ),
-        lr_negative=_likelihood_ratio(
-            "LR-",
-            fn,
-            tp + fn,
-            tn,
-            fp + tn,
-            undefined="no trials without immediate relief",
-            infinite="specificity is 0%",
-            zero="sensitivity is 100%",
-        ),
+        **_likelihood_ratios(tp, fp, fn, tn),
         youden=youden,
     )
 
