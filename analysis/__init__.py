@@ -14,6 +14,7 @@ from analysis.rule import *  # noqa: F403
 
 _STATISTICS = (
     "rates",
+    "clusters",
     "band",
     "accuracy",
     "completeness",

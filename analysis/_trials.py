@@ -64,6 +64,7 @@ class CheckedTrials:
     has_outcome: np.ndarray
     benefit: np.ndarray  # False where there is no outcome
     _counted: dict = field(default_factory=dict, repr=False)
+    _relief: dict = field(default_factory=dict, repr=False)
 
     def __len__(self) -> int:
         return len(self.pain_without)
@@ -74,9 +75,13 @@ class CheckedTrials:
 
     def relief(self, criterion: ReliefCriterion) -> np.ndarray:
         """Immediate relief per trial; meaningless where not assessable."""
-        return np.asarray(
-            immediate_relief(self.pain_without, self.pain_with, criterion)
-        )
+        if criterion not in self._relief:
+            relief = np.asarray(
+                immediate_relief(self.pain_without, self.pain_with, criterion)
+            )
+            relief.flags.writeable = False
+            self._relief[criterion] = relief
+        return self._relief[criterion]
 
     def counted(
         self, unit: CountingUnit, outcome_required: bool, pooled: bool = False

@@ -14,11 +14,12 @@ first assessable trial. A frame of one aid's trials gives that aid's check.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from statsmodels.stats.proportion import confint_proportions_2indep
+from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
 
 from analysis._trials import (
     COUNTING_UNITS,
@@ -28,7 +29,8 @@ from analysis._trials import (
     check_trials,
     counting_note,
 )
-from analysis.rates import Proportion, clustered_intervals, proportion
+from analysis.clusters import clustered_intervals
+from analysis.rates import Proportion, proportion
 from analysis.rule import RELIEF_CRITERIA, BenefitDefinition, ReliefCriterion
 
 __all__ = [
@@ -230,10 +232,22 @@ def _rule_check(
         fp=fp,
         fn=fn,
         tn=tn,
-        sensitivity=_share(tp, tp + fn, "no trials with long-term benefit"),
-        specificity=_share(tn, fp + tn, "no trials without long-term benefit"),
-        ppv=_share(tp, tp + fp, "no trials with immediate relief"),
-        npv=_share(tn, fn + tn, "no trials without immediate relief"),
+        **dict(
+            zip(
+                ("sensitivity", "specificity", "ppv", "npv"),
+                _shares(
+                    (tp, tn, tp, tn),
+                    (tp + fn, fp + tn, tp + fp, fn + tn),
+                    (
+                        "no trials with long-term benefit",
+                        "no trials without long-term benefit",
+                        "no trials with immediate relief",
+                        "no trials without immediate relief",
+                    ),
+                ),
+                strict=True,
+            )
+        ),
         **_likelihood_ratios(tp, fp, fn, tn),
         benefit_with_relief=proportion(tp, tp + fp),
         benefit_without_relief=proportion(fn, fn + tn),
@@ -256,11 +270,28 @@ def _clustered_share(
     return Estimate(count / n, (float(low), float(high)))
 
 
-def _share(count: int, n: int, reason_if_none: str) -> Estimate:
-    share = proportion(count, n)
-    if share.rate is None:
-        return Estimate(None, None, reason_if_none)
-    return Estimate(share.rate, share.wilson)
+def _shares(
+    counts: Sequence[int], ns: Sequence[int], reasons_if_none: Sequence[str]
+) -> list[Estimate]:
+    """Each count of its n with the Wilson 95% interval, or None with the reason.
+
+    All in one interval computation: the ROC's table has two for each cut-off.
+    """
+    counts, ns = np.asarray(counts, dtype="int64"), np.asarray(ns, dtype="int64")
+    low, high = np.full(len(ns), np.nan), np.full(len(ns), np.nan)
+    cases = ns > 0
+    if cases.any():
+        low[cases], high[cases] = proportion_confint(
+            counts[cases], ns[cases], alpha=0.05, method="wilson"
+        )
+    return [
+        Estimate(int(count) / int(n), (float(lo), float(hi)))
+        if n > 0
+        else Estimate(None, None, reason)
+        for count, n, lo, hi, reason in zip(
+            counts, ns, low, high, reasons_if_none, strict=True
+        )
+    ]
 
 
 def _likelihood_ratios(tp: int, fp: int, fn: int, tn: int) -> dict[str, Estimate]:

@@ -9,30 +9,7 @@ Both assume the counted trials are independent. They are when each patient
 counts once in a row (the patient unit, per aid or pooled), not when a
 patient's several trials count (the trial unit), since a patient who
 responds to one aid tends to respond to the next. So each rate also has a
-cluster interval, patients being the clusters:
-
-- the variance of the rate is the cluster-robust (CRV1) sandwich of an
-  intercept-only linear model of the 0/1 verdicts, clustered by patient:
-  what statsmodels' ``OLS(...).fit(cov_type="cluster")`` gives, with its
-  small-sample factor G/(G-1) for G patients. The model has one
-  coefficient, so the sandwich is the sum of each patient's squared
-  residual sum, computed here with ``np.bincount``: statsmodels'
-  ``cov_cluster`` finds the clusters with ``np.unique`` on every call,
-  which takes seconds at a million trials;
-- its ratio to the binomial variance is the design effect, never taken
-  below 1 (a smaller one is noise from few patients), and the rate's
-  effective sample size is n / design effect (Kish);
-- the interval is statsmodels' Wilson interval at that effective size
-  (Korn & Graubard 1998, Survey Methodology 24:193, use the effective size
-  the same way with Clopper-Pearson).
-
-Wilson at an effective size keeps what the Wilson interval is chosen for:
-limits within 0-100% that exist at 0% and 100%, where a logit-scale
-interval from GEE has none (and GEE's iterations are slow at a million
-trials). With one trial per patient the design effect is G/(G-1), so the
-cluster interval is the Wilson interval to within that factor. A rate of 0%
-or 100% has no spread to estimate it from: its design effect is 1. One
-patient's trials count as one.
+cluster interval, patients being the clusters (see :mod:`analysis.clusters`).
 """
 
 from __future__ import annotations
@@ -54,6 +31,7 @@ from analysis._trials import (
     check_trials,
     counting_note,
 )
+from analysis.clusters import clustered_intervals, patient_pairs
 from analysis.rule import BenefitDefinition, ReliefCriterion
 
 __all__ = [
@@ -67,7 +45,6 @@ __all__ = [
     "Intervention",
     "Proportion",
     "check_trials",
-    "clustered_intervals",
     "count_unit",
     "counting_note",
     "proportion",
@@ -277,8 +254,9 @@ def response_rates(
     Which interval to read: ``_wilson`` (or ``_exact``) where each patient
     counts once in the row, that is under the patient unit by intervention
     or overall (``_patients`` equals ``_n``); ``_cluster`` (the Wilson
-    interval allowing for several trials per patient, see the module) under
-    the trial unit, or wherever ``_patients`` is below ``_n``.
+    interval allowing for several trials per patient, see
+    :mod:`analysis.clusters`) under the trial unit, or wherever
+    ``_patients`` is below ``_n``.
     ``_design_effect`` says how much wider that makes it.
 
     Grouping by intervention always gives insole, taping and brace, in that
@@ -302,15 +280,18 @@ def response_rates(
     pooled = by is None
     # Each patient is at most one trial of a row: no clusters to find.
     each_patient_once = unit == "patient" and by in (None, "intervention")
+    # Found once for the row's patients and both rates' clusters.
+    pair_number, pair_group = patient_pairs(group, checked.patient, len(labels))
 
     def rate(name: str, counted: np.ndarray, success: np.ndarray) -> dict:
         succeeded = per_group(counted[success])
         clustered = clustered_intervals(
             success,
-            checked.patient[counted],
+            None,
             group[counted],
             len(labels),
             each_patient_once,
+            pairs=(pair_number[counted], pair_group),
         )
         return _rate_frame(name, succeeded, per_group(counted)) | dict(
             zip(_cluster_columns(name), clustered, strict=True)
@@ -320,9 +301,7 @@ def response_rates(
     benefit_counted = checked.counted(unit, outcome_required=True, pooled=pooled)
     columns = {
         "trials": per_group(np.arange(len(group))),
-        "patients": per_group(
-            _first_of_each_patient(group, checked.patient, len(labels))
-        ),
+        "patients": np.bincount(pair_group, minlength=len(labels)),
         "assessable": per_group(np.flatnonzero(checked.assessable)),
         **rate(
             "immediate_relief",
@@ -338,102 +317,6 @@ def response_rates(
     return rates
 
 
-def clustered_intervals(
-    success: np.ndarray,
-    patient: np.ndarray,
-    group: np.ndarray | None = None,
-    groups: int = 1,
-    each_patient_once: bool = False,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Each group's rate of ``success`` with patients as clusters (see the module).
-
-    ``success`` holds one verdict per counted trial, ``patient`` its
-    patient's number (from 0) and ``group`` its group's (from 0, fewer than
-    ``groups``; all 0 by default). Returns, per group, the patients, the
-    design effect and the Wilson 95% limits at the effective sample size;
-    NaN where a group has no trials. ``each_patient_once`` says the caller
-    knows no patient has two trials in a group (the patient unit, pooled or
-    per aid): every cluster is one trial, and none need be found.
-
-    Examples
-    --------
-    >>> patients, effect, low, high = clustered_intervals(
-    ...     np.array([True, True, False, False, True, False]),
-    ...     np.array([0, 0, 1, 1, 2, 3]),
-    ... )
-    >>> int(patients[0]), round(float(effect[0]), 3)
-    (4, 2.222)
-    >>> [round(float(x), 3) for x in (low[0], high[0])]
-    [0.117, 0.883]
-    """
-    success = np.asarray(success, dtype=bool)
-    patient = np.asarray(patient, dtype="int64")
-    group = np.zeros(len(success), "int64") if group is None else np.asarray(group)
-    n = np.bincount(group, minlength=groups).astype("float64")
-    count = np.bincount(group, weights=success, minlength=groups)
-    rate = count / np.maximum(n, 1)
-    within = count * (1 - rate)  # the squared residuals summed, n p (1 - p)
-    if each_patient_once:
-        clusters, between = n.astype("int64"), within
-    else:
-        clusters, between = _between_patients(success, patient, group, groups, rate)
-    spread = (within > 0) & (clusters > 1)
-    effect = np.ones(groups)
-    effect[spread] = np.maximum(
-        1.0,
-        clusters[spread] / (clusters[spread] - 1) * between[spread] / within[spread],
-    )
-    single = (within > 0) & (clusters == 1)
-    effect[single] = n[single]
-    effect[n == 0] = np.nan
-    effective_n = n / effect
-    low, high = np.full(groups, np.nan), np.full(groups, np.nan)
-    cases = n > 0
-    if cases.any():
-        low[cases], high[cases] = proportion_confint(
-            rate[cases] * effective_n[cases],
-            effective_n[cases],
-            alpha=0.05,
-            method="wilson",
-        )
-    return clusters.astype("int64"), effect, low, high
-
-
-def _between_patients(
-    success: np.ndarray,
-    patient: np.ndarray,
-    group: np.ndarray,
-    groups: int,
-    rate: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Per group: its patients, and their residuals summed, squared and added up.
-
-    The second is the meat of the cluster sandwich.
-    """
-    # Patients are numbered from 0, so one integer names a (group, patient) pair.
-    patients = int(patient.max()) + 1 if len(patient) else 0
-    pair = group * patients + patient
-    if patients * groups <= 4 * len(pair) + 4096:
-        # Few pairs possible (one row, or the aids): a slot for each, no hashing.
-        shape = (groups, patients)
-        trials_of = np.bincount(pair, minlength=groups * patients).reshape(shape)
-        successes_of = np.bincount(pair[success], minlength=groups * patients)
-        residual_sums = successes_of.reshape(shape) - trials_of * rate[:, None]
-        return (
-            np.count_nonzero(trials_of, axis=1),
-            np.einsum("ij,ij->i", residual_sums, residual_sums),
-        )
-    codes, pairs = pd.factorize(pair)
-    trials_of = np.bincount(codes, minlength=len(pairs))
-    successes_of = np.bincount(codes[success], minlength=len(pairs))
-    pair_group = pairs // patients
-    residual_sums = successes_of - rate[pair_group] * trials_of
-    return (
-        np.bincount(pair_group, minlength=groups),
-        np.bincount(pair_group, weights=residual_sums**2, minlength=groups),
-    )
-
-
 def _groups(checked: CheckedTrials, by: Grouping | None) -> tuple[np.ndarray, list]:
     """Each trial's group number and the group labels in display order."""
     if by is None:
@@ -447,12 +330,3 @@ def _groups(checked: CheckedTrials, by: Grouping | None) -> tuple[np.ndarray, li
         return group, labels.tolist()
     group, distinct = pd.factorize(checked.frame[by], sort=True, use_na_sentinel=False)
     return group, list(distinct)
-
-
-def _first_of_each_patient(
-    group: np.ndarray, patient: np.ndarray, groups: int
-) -> np.ndarray:
-    """Positions of one trial per patient within each group."""
-    # Patients are numbered from 0, so one integer names a (patient, group) pair.
-    pairs = patient.astype("int64") * max(groups, 1) + group
-    return np.flatnonzero(~pd.Series(pairs).duplicated().to_numpy())

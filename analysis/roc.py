@@ -32,7 +32,7 @@ from analysis._trials import (
     check_trials,
     counting_note,
 )
-from analysis.accuracy import Estimate, _likelihood_ratios, _share
+from analysis.accuracy import Estimate, _likelihood_ratios, _shares
 from analysis.rule import BenefitDefinition
 
 __all__ = [
@@ -358,15 +358,30 @@ def _curve(
     values, position = np.unique(drop, return_inverse=True)
     without_benefit = np.bincount(position, per_pair[0], minlength=len(values))
     with_benefit = np.bincount(position, per_pair[1], minlength=len(values))
+    # Each cut-off's 2x2: trials at or above it with and without benefit.
+    relieved_at = np.array(relieved)
+    tp = relieved_at @ per_pair[1]
+    fp = relieved_at @ per_pair[0]
+    fn, tn = with_benefit.sum() - tp, without_benefit.sum() - fp
+    count = len(cut_offs)
+    shares = _shares(
+        (*tp, *tn),
+        (*(tp + fn), *(fp + tn)),
+        (
+            *["no trials with long-term benefit"] * count,
+            *["no trials without long-term benefit"] * count,
+        ),
+    )
     rows = [
         _cut_off(
             cut_off,
-            tp=int(per_pair[1][mask].sum()),
-            fp=int(per_pair[0][mask].sum()),
-            fn=int(per_pair[1][~mask].sum()),
-            tn=int(per_pair[0][~mask].sum()),
+            tables,
+            sensitivity=shares[number],
+            specificity=shares[count + number],
         )
-        for cut_off, mask in zip(cut_offs, relieved, strict=True)
+        for number, (cut_off, tables) in enumerate(
+            zip(cut_offs, zip(tp, fp, fn, tn, strict=True), strict=True)
+        )
     ]
     best, best_reason = _best(rows)
     seen = (with_benefit + without_benefit) > 0
@@ -385,9 +400,13 @@ def _curve(
     )
 
 
-def _cut_off(cut_off: int, *, tp: int, fp: int, fn: int, tn: int) -> CutOff:
-    sensitivity = _share(tp, tp + fn, "no trials with long-term benefit")
-    specificity = _share(tn, fp + tn, "no trials without long-term benefit")
+def _cut_off(
+    cut_off: int,
+    table: tuple[int, int, int, int],
+    sensitivity: Estimate,
+    specificity: Estimate,
+) -> CutOff:
+    tp, fp, fn, tn = (int(cell) for cell in table)
     youden = None
     if sensitivity.value is not None and specificity.value is not None:
         youden = sensitivity.value + specificity.value - 1
