@@ -6,6 +6,7 @@ import calendar
 from dataclasses import dataclass
 from datetime import date
 
+import numpy as np
 import pandas as pd
 
 import analysis
@@ -122,7 +123,7 @@ def dashboard_content(
         return None
     unit = filters.unit
     trials = analysis.check_trials(trials, settings.benefit_definition)
-    result = summarise(trials, settings, unit, today)
+    result = summarise(trials, settings, unit, today, every_criterion=False)
     options = {
         "unit": unit,
         "criterion": settings.relief_criterion,
@@ -141,7 +142,7 @@ def dashboard_content(
     ]
     pain_change = [
         group | {"args": base_args | {"intervention": group["intervention"]}}
-        for group in pain_changes(trials.frame)
+        for group in pain_changes(trials)
     ]
     aids = [
         group
@@ -413,31 +414,34 @@ def _month_args(month: str, filters: TrialFilters) -> dict[str, str]:
     return {"since": first.isoformat(), "until": last.isoformat()}
 
 
-def pain_changes(trials: pd.DataFrame) -> list[dict]:
+def pain_changes(trials: analysis.CheckedTrials) -> list[dict]:
     """Per aid: how many trials dropped by each number of points, and the quartiles."""
-    change = trials["pain_without"] - trials["pain_with"]
+    # A drop runs from -10 to 10 points: counted in 21 slots, 10 meaning no change.
+    change = trials.pain_without - trials.pain_with
     groups = []
-    for intervention in INTERVENTIONS:
-        mine = trials["intervention"] == intervention
+    for code, intervention in enumerate(INTERVENTIONS):
+        mine = trials.intervention == code
         values = change[mine]
-        counts = values.value_counts().sort_index()
+        counts = np.bincount(values + 10, minlength=21)
         groups.append(
             {
                 "intervention": intervention,
                 "label": INTERVENTIONS[intervention],
-                "trials": int(mine.sum()),
-                "mean_without": _mean(trials.loc[mine, "pain_without"]),
-                "mean_with": _mean(trials.loc[mine, "pain_with"]),
+                "trials": len(values),
+                "mean_without": _mean(trials.pain_without[mine]),
+                "mean_with": _mean(trials.pain_with[mine]),
                 "quartiles": (
-                    [float(q) for q in values.quantile([0.25, 0.5, 0.75])]
+                    np.quantile(values, [0.25, 0.5, 0.75]).tolist()
                     if len(values)
                     else None
                 ),
-                "counts": {int(k): int(v) for k, v in counts.items()},
+                "counts": {
+                    int(drop) - 10: int(counts[drop]) for drop in np.flatnonzero(counts)
+                },
             }
         )
     return groups
 
 
-def _mean(values: pd.Series) -> float | None:
+def _mean(values: np.ndarray) -> float | None:
     return float(values.mean()) if len(values) else None

@@ -73,7 +73,8 @@ class Summary:
     completeness: dict
     #: The rule's effect over all aids under the clinic's relief criterion.
     effect: analysis.RuleEffect
-    #: The effect under each relief criterion: all aids, then insole, taping, brace.
+    #: The effect under each relief criterion (or the clinic's only, for the
+    #: dashboard): all aids, then insole, taping, brace.
     effects: list[analysis.RuleEffect]
     #: Which drop in pain predicts long-term benefit, over all aids.
     cut_off: analysis.CutOffCheck
@@ -110,11 +111,15 @@ def summarise(
     settings: ClinicSettings,
     unit: str = "patient",
     today: date | None = None,
+    every_criterion: bool = True,
 ) -> Summary:
     """The summary of a trials frame (see :func:`tracker.frames.trials_frame`).
 
     The frame may come checked already (:func:`analysis.check_trials`).
     Follow-up statuses are as of ``today`` (by default the server's date).
+    Without ``every_criterion`` the rule's effect is worked out under the
+    clinic's relief criterion only, all the dashboard shows: each criterion
+    costs four Fisher tests on the whole history.
     """
     criterion, benefit = settings.relief_criterion, settings.benefit_definition
     options = {"unit": unit, "criterion": criterion, "benefit_definition": benefit}
@@ -130,7 +135,8 @@ def summarise(
     )
     by_criterion = analysis.rule_check_by_criterion(trials, benefit, unit)
     rule = next(c for c in by_criterion if c.criterion == criterion)
-    effects = analysis.rule_effects(trials, analysis.RELIEF_CRITERIA, benefit, unit)
+    criteria = analysis.RELIEF_CRITERIA if every_criterion else (criterion,)
+    effects = analysis.rule_effects(trials, criteria, benefit, unit)
     follow_up = completeness(trials, settings, unit, today or date.today())
     follow_up_by_aid = {row["intervention"]: row for row in follow_up["groups"]}
     return Summary(
