@@ -363,3 +363,39 @@ def test_follow_up_pain_counts_a_patient_once_across_aids_as_the_rule_check(
     assert rule["tp"] + rule["fp"] + rule["fn"] + rule["tn"] == 1
     per_trial = api(client, unit="trial")["follow_up_pain"]["groups"]
     assert [g["outcomes"] for g in per_trial] == [1, 1, 2]
+
+
+def test_under_the_trial_unit_a_patients_repeat_trials_get_the_cluster_interval(
+    client, auth, records
+):
+    # One patient tries the insole three times and always benefits; three
+    # others try it once and do not: 6 trials from 4 patients.
+    repeat = records.patient()
+    for _ in range(3):
+        trial = records.trial(repeat, pain_with=RELIEF)
+        records.follow_up(trial, global_rating=BETTER)
+    for _ in range(3):
+        trial = records.trial(pain_with=NO_RELIEF)
+        records.follow_up(trial, global_rating=SAME)
+    auth.login("reviewer")
+
+    per_patient = api(client)["groups"][0]["long_term_benefit"]
+    per_trial = api(client, unit="trial")["groups"][0]["long_term_benefit"]
+
+    assert (per_patient["n"], per_patient["patients"]) == (4, 4)
+    assert per_patient["interval"] == "wilson"
+    assert (per_trial["n"], per_trial["patients"]) == (6, 4)
+    assert per_trial["interval"] == "cluster"
+    expected = analysis.clustered_intervals(
+        [True] * 3 + [False] * 3, [0, 0, 0, 1, 2, 3]
+    )
+    assert per_trial["design_effect"] == pytest.approx(expected[1][0])
+    assert per_trial["cluster"] == pytest.approx([expected[2][0], expected[3][0]])
+    # Wider than Wilson, which treats the three repeat trials as independent.
+    assert per_trial["cluster"][0] < per_trial["wilson"][0]
+    assert per_trial["cluster"][1] > per_trial["wilson"][1]
+
+    page = client.get("/dashboard/", query_string={"unit": "trial"}).text
+    low, high = (round(x * 100) for x in per_trial["cluster"])
+    assert f"({low}–{high}%<abbr" in page
+    assert "6 trials from 4 patients" in page

@@ -23,7 +23,18 @@ BAND_KEYS = {
     "more_outcomes_needed",
     "more_trials_needed",
 }
-RATE_KEYS = {"count", "n", "rate", "wilson", "exact", *BAND_KEYS}
+RATE_KEYS = {
+    "count",
+    "n",
+    "rate",
+    "wilson",
+    "exact",
+    *BAND_KEYS,
+    "patients",
+    "design_effect",
+    "cluster",
+    "interval",
+}
 COMPLETENESS_COUNTS = {
     "counted",
     "outcome_clinic",

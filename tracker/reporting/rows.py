@@ -110,7 +110,7 @@ def rate_dict(row: dict, rate: str) -> dict:
     ``more_trials_needed`` is None here: it needs the follow-up rate
     (:func:`with_trials_needed`).
     """
-    figures = _figures(row, rate)
+    figures = _figures(row, rate) | _cluster_figures(row, rate)
     if f"{rate}_band" not in row:
         return figures | dict.fromkeys(BAND_KEYS)
     more = row[f"{rate}_more_outcomes_needed"]
@@ -207,6 +207,22 @@ def _figures(row: dict, rate: str) -> dict:
         "rate": _number(row[f"{rate}_rate"]),
         "wilson": _interval(row, f"{rate}_wilson"),
         "exact": _interval(row, f"{rate}_exact"),
+    }
+
+
+def _cluster_figures(row: dict, rate: str) -> dict:
+    """The cluster interval of a rate from :func:`analysis.response_rates`.
+
+    It is the one to read (``interval``) wherever a patient counts more
+    than once (fewer patients than trials counted): the others treat a
+    patient's trials as independent.
+    """
+    n, patients = int(row[f"{rate}_n"]), int(row[f"{rate}_patients"])
+    return {
+        "patients": patients,
+        "design_effect": _number(row[f"{rate}_design_effect"]),
+        "cluster": _interval(row, f"{rate}_cluster"),
+        "interval": "cluster" if patients < n else "wilson",
     }
 
 
