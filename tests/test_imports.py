@@ -860,3 +860,25 @@ def test_rows_refused_after_the_last_good_row_are_reported(
     assert f"line {good_rows + 3}: 4 cells" in result.output
     assert "no trials" not in result.output
     assert_nothing_written(records)
+
+
+def test_a_code_differing_only_by_case_is_refused_by_line(runner, records, tmp_path):
+    records.patient(code="PF-1")
+    text = trial_file(
+        f"PF-1,{DAY},insole,squat,6,3",
+        f"pf-1,{DAY},taping,squat,6,2",
+        f"KN-2,{DAY},insole,squat,6,3",
+        f"kn-2,{DAY},taping,squat,6,2",
+    )
+    result = run_import(runner, tmp_path, text)
+    assert result.exit_code == 1
+    assert (
+        "line 3, column patient_code: pf-1 differs only by case from PF-1"
+        in result.output
+    )
+    assert (
+        "line 5, column patient_code: kn-2 differs only by case from KN-2"
+        in result.output
+    )
+    assert "Nothing was written." in result.output
+    assert records.count(Trial) == 0

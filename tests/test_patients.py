@@ -3,7 +3,9 @@
 from datetime import date
 
 import pytest
+import sqlalchemy as sa
 
+from tracker.extensions import db
 from tracker.models import Patient
 
 
@@ -123,3 +125,33 @@ def test_voiding_a_patient_hides_them_but_keeps_the_record(client, records):
     assert "PF-0099" not in client.get("/patients/").text
     assert records.count(Patient) == 1
     assert "added twice" in client.get(f"/patients/{patient}/void").text
+
+
+def test_a_code_differing_only_by_case_is_refused_beside_the_field(client, records):
+    records.patient(code="PF-0001")
+    response = client.post("/patients/new", data={"code": " pf-0001 "})
+    assert "Clinic code pf-0001 is already in use (as PF-0001)." in response.text
+    assert "invalid-feedback" in response.text
+    assert records.count(Patient) == 1
+
+
+def test_a_patients_own_code_may_change_case(client, records):
+    patient = records.patient(code="pf-7")
+    response = client.post(
+        f"/patients/{patient}/edit",
+        data={"code": "PF-7", "reason": "codes are upper case"},
+        follow_redirects=True,
+    )
+    assert "Patient PF-7 updated." in response.text
+
+
+def test_the_database_refuses_a_code_differing_only_by_case(app, records):
+    records.patient(code="PF-0001")
+    with app.app_context(), db.engine.connect() as connection:
+        with pytest.raises(sa.exc.IntegrityError):
+            connection.execute(
+                sa.text(
+                    "INSERT INTO patient (code, notes, created_at) "
+                    "VALUES ('pf-0001', '', CURRENT_TIMESTAMP)"
+                )
+            )

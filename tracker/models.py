@@ -33,6 +33,8 @@ PRODUCT_MAX = 200
 NOTES_MAX = 2000
 USERNAME_MAX = 80
 REASON_MAX = 500
+#: Hex digits of a form's one-time submission key.
+SUBMISSION_KEY_LENGTH = 32
 
 
 def utcnow() -> datetime:
@@ -190,6 +192,10 @@ class Patient(ClinicalRecord, db.Model):
         return [t for t in self.trials if not t.voided]
 
 
+# "PF-0001" and "pf-0001" would name one patient to a reader.
+sa.Index("uq_patient_code_any_case", sa.func.lower(Patient.code), unique=True)
+
+
 class Trial(ClinicalRecord, db.Model):
     """One try of an aid: pain during an activity without it, then with it."""
 
@@ -344,3 +350,19 @@ class ReportLinkRefusal(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
     address: Mapped[str] = mapped_column(sa.String(64))
+
+
+class FormSubmission(db.Model):
+    """A create form's one-time key and the record its first submission made.
+
+    A double tap posts the same form twice; the key's primary key lets only
+    one of them save (:mod:`tracker.web.once`).
+    """
+
+    __tablename__ = "form_submission"
+
+    key: Mapped[str] = mapped_column(sa.String(SUBMISSION_KEY_LENGTH), primary_key=True)
+    table_name: Mapped[str] = mapped_column(sa.String(30))
+    record_id: Mapped[int]
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+    at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)

@@ -31,6 +31,7 @@ from ..labels import RATING_LABELS, RELIEF_CRITERION_LABELS, ROLES
 from ..models import User
 from ..settings import CLINIC_NAME_MAX, MAX_REPORT_LINK_WEEKS, MAX_SESSION_HOURS
 from ..web.forms import choice_field, clean_text
+from ..web.once import OnceOnlyForm
 
 
 def _role_field():
@@ -42,7 +43,7 @@ def _role_field():
     )
 
 
-class UserCreateForm(NewUsernameMixin, FlaskForm):
+class UserCreateForm(NewUsernameMixin, OnceOnlyForm):
     """A new clinic account."""
 
     username = username_field()

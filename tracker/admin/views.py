@@ -9,6 +9,7 @@ from ..auth.passwords import check_outside_transaction, hash_outside_transaction
 from ..extensions import db
 from ..models import AuditEvent, ClinicSetting, User
 from ..settings import ClinicSettings, clinic_settings
+from ..web import once
 from ..web.access import requires
 from ..web.params import audit_filters, paginate
 from .forms import SettingsForm, UserCreateForm, UserUpdateForm
@@ -29,7 +30,8 @@ def users():
 def create_user():
     """Add a clinic account."""
     form = UserCreateForm()
-    if form.validate_on_submit():
+    user = once.earlier(form, User)
+    if user is None and form.validate_on_submit():
         user = User(
             username=form.username.data,
             role=form.role.data,
@@ -38,7 +40,8 @@ def create_user():
         db.session.add(user)
         db.session.flush()
         audit.log_event("user_create", {"username": user.username, "role": user.role})
-        db.session.commit()
+        user = once.commit_once(form, user)
+    if user is not None:
         flash(f"User {user.username} added.", "success")
         return redirect(url_for("admin.users"))
     return render_template("admin/user_form.html", form=form, user=None)

@@ -12,7 +12,7 @@ from flask.cli import with_appcontext
 from ..extensions import db
 from ..models import FollowUp, Patient, Trial
 from ..storage import roles
-from ..storage.schema import upgrade_database
+from ..storage.schema import MigrationRefused, upgrade_database
 
 RECORD_TABLES = (Patient, Trial, FollowUp)
 
@@ -44,7 +44,10 @@ def init_db(app_role: str | None, nologin: bool):
             "--app-role is for PostgreSQL: SQLite has no roles (see "
             "docs/accounts-and-audit.md#what-the-database-refuses)."
         )
-    upgrade_database()
+    try:
+        upgrade_database()
+    except MigrationRefused as refused:
+        raise click.ClickException(str(refused)) from None
     click.echo("Database is up to date.")
     if app_role:
         _set_up_app_role(app_role, nologin)

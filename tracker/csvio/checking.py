@@ -24,8 +24,8 @@ from .report import Problem
 class _ImportPatientForm(PatientForm):
     """On import a known code names that patient: it is reused, not refused."""
 
-    def code_in_use(self, code: str) -> bool:
-        return False
+    def code_in_use(self, code: str) -> str | None:
+        return None
 
 
 class _ImportTrialForm(TrialForm):

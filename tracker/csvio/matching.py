@@ -13,6 +13,13 @@ from .cells import _blank
 from .columns import _PATIENT_FIELDS
 from .report import Duplicate, ImportReport, Problem
 
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def code_key(code: str) -> str:
+    """A clinic code as the database compares codes: ``lower()``, as SQLite's."""
+    return code.translate(_ASCII_LOWER)
+
 
 class _RecordIds:
     """Ids for new records, taken before the records are inserted in bulk.
@@ -73,9 +80,12 @@ class _Matcher:
 
     def match(self, rows: list[tuple]) -> _Matched:
         """New records of ``rows``; duplicates and disagreements reported."""
-        codes = {patient["code"] for _line, _cells, patient, *_records in rows}
+        # Keyed by the code in lower case: codes are unique regardless of case.
+        codes = {
+            code_key(patient["code"]) for _line, _cells, patient, *_records in rows
+        }
         stored = {
-            row.code: row._asdict()
+            code_key(row.code): row._asdict()
             for row in db.session.execute(
                 sa.select(
                     Patient.id,
@@ -84,10 +94,10 @@ class _Matcher:
                     Patient.sex,
                     Patient.affected_side,
                     Patient.voided_at,
-                ).where(Patient.code.in_(codes))
+                ).where(sa.func.lower(Patient.code).in_(codes))
             )
         }
-        by_id = {row["id"]: code for code, row in stored.items()}
+        by_id = {row["id"]: row["code"] for row in stored.values()}
         known: dict[tuple, str] = {}
         if by_id:
             for trial in db.session.execute(
@@ -117,8 +127,8 @@ class _Matcher:
         new_patients, seen = self._last = ({}, {})
         for line, values, patient, trial, follow_up in rows:
             code = patient["code"]
-            reference = stored.get(code) or new_patients.get(code)
-            reference = reference or self.new_patients.get(code)
+            reference = stored.get(code_key(code)) or new_patients.get(code_key(code))
+            reference = reference or self.new_patients.get(code_key(code))
             if not self._same_patient(line, values, patient, reference):
                 continue
             key = (
@@ -139,7 +149,7 @@ class _Matcher:
             self.report.accepted += 1
             self.report.follow_ups += follow_up is not None
             if reference is None:
-                new_patients[code] = reference = patient
+                new_patients[code_key(code)] = reference = patient
                 matched.patients.append(patient)
                 self.report.new_patients += 1
             matched.trials.append((trial, reference))
@@ -154,7 +164,17 @@ class _Matcher:
         if reference is None:
             return True
         problems = []
-        if reference.get("voided_at") is not None:
+        if reference["code"] != patient["code"]:
+            problems.append(
+                Problem(
+                    line,
+                    "patient_code",
+                    f"{patient['code']} differs only by case from {reference['code']}, "
+                    "in the database or on an earlier line: give the code as "
+                    "recorded, or a code of its own",
+                )
+            )
+        elif reference.get("voided_at") is not None:
             problems.append(
                 Problem(
                     line,

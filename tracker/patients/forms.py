@@ -17,6 +17,7 @@ from ..extensions import db
 from ..labels import SEXES, SIDES
 from ..models import CODE_MAX, NOTES_MAX, Patient
 from ..web.forms import choice_field, reason_field, stripped
+from ..web.once import OnceOnlyForm
 
 
 class PatientForm(FlaskForm):
@@ -60,15 +61,21 @@ class PatientForm(FlaskForm):
         """Codes identify patients, so no two may share one."""
         if not field.data:
             raise ValidationError("Enter the patient's clinic code.")
-        if self.code_in_use(field.data):
-            raise ValidationError(f"Clinic code {field.data} is already in use.")
+        if (taken := self.code_in_use(field.data)) is not None:
+            spelt = "" if taken == field.data else f" (as {taken})"
+            raise ValidationError(f"Clinic code {field.data} is already in use{spelt}.")
 
-    def code_in_use(self, code: str) -> bool:
-        """Whether another patient has the code (the CSV import reuses it instead)."""
-        taken = db.session.scalar(sa.select(Patient.id).where(Patient.code == code))
-        return taken is not None and (
-            self._patient is None or taken != self._patient.id
+    def code_in_use(self, code: str) -> str | None:
+        """Another patient's code equal to ``code`` regardless of case, if any.
+
+        PF-0001 and pf-0001 would name one patient to a reader.
+        """
+        query = sa.select(Patient.code).where(
+            sa.func.lower(Patient.code) == sa.func.lower(code)
         )
+        if self._patient is not None:
+            query = query.where(Patient.id != self._patient.id)
+        return db.session.scalar(query)
 
     def validate_birth_year(self, field):
         """A birth year cannot lie ahead."""
@@ -82,6 +89,10 @@ class PatientForm(FlaskForm):
         patient.sex = self.sex.data or None
         patient.affected_side = self.affected_side.data or None
         patient.notes = self.notes.data or ""
+
+
+class NewPatientForm(PatientForm, OnceOnlyForm):
+    """A new patient, saved once however often the form is sent."""
 
 
 class PatientUpdateForm(PatientForm):

@@ -7,9 +7,10 @@ from .. import audit
 from ..extensions import db
 from ..models import Patient
 from ..voiding import refuse_if_closed, void_page
+from ..web import once
 from ..web.access import requires
 from ..web.params import paginate
-from .forms import PatientForm, PatientUpdateForm
+from .forms import NewPatientForm, PatientUpdateForm
 
 bp = Blueprint("patients", __name__, url_prefix="/patients")
 
@@ -30,12 +31,14 @@ def index():
 @requires("record")
 def create():
     """Add a patient under a clinic code."""
-    form = PatientForm()
-    if form.validate_on_submit():
+    form = NewPatientForm()
+    patient = once.earlier(form, Patient)
+    if patient is None and form.validate_on_submit():
         patient = Patient()
         form.fill(patient)
         db.session.add(patient)
-        db.session.commit()
+        patient = once.commit_once(form, patient)
+    if patient is not None:
         flash(f"Patient {patient.code} added.", "success")
         return redirect(url_for("patients.detail", patient_id=patient.id))
     return render_template("patients/form.html", form=form, patient=None)

@@ -34,6 +34,8 @@ PRIVILEGES = {
     "login_attempt": ("SELECT", "INSERT", "UPDATE"),
     # Settings are saved by merge: a SELECT, then INSERT or UPDATE.
     "clinic_setting": ("SELECT", "INSERT", "UPDATE"),
+    # A create form's one-time key is saved with its record, never changed.
+    "form_submission": ("SELECT", "INSERT"),
     # The app checks whether the schema is current.
     "alembic_version": ("SELECT",),
 }

@@ -11,6 +11,10 @@ from flask import Flask
 from ..extensions import db, migrate
 
 
+class MigrationRefused(Exception):
+    """A migration found data it cannot carry over; it changed nothing."""
+
+
 def schema_is_current() -> bool:
     """Whether the database already stands at the newest migration."""
     config = migrate.get_config()

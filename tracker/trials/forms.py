@@ -18,6 +18,7 @@ from ..web.forms import (
     pain_score_field,
     reason_field,
 )
+from ..web.once import OnceOnlyForm
 
 
 def _date_field(label: str) -> DateField:
@@ -120,6 +121,14 @@ class FollowUpForm(FlaskForm):
         follow_up.pain = self.pain.data
         follow_up.still_using = self.still_using.data == "yes"
         follow_up.global_rating = self.global_rating.data
+
+
+class NewTrialForm(TrialForm, OnceOnlyForm):
+    """A new trial, saved once however often the form is sent."""
+
+
+class NewFollowUpForm(FollowUpForm, OnceOnlyForm):
+    """A new follow-up, saved once however often the form is sent."""
 
 
 class TrialUpdateForm(TrialForm):

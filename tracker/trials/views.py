@@ -13,6 +13,7 @@ from ..patient_reports import links
 from ..reporting.filters import TrialFilterForm
 from ..settings import clinic_settings
 from ..voiding import refuse_if_closed, void_page
+from ..web import once
 from ..web.access import requires
 from ..web.params import paginate
 from .due import (
@@ -23,10 +24,10 @@ from .due import (
     due_rows,
 )
 from .forms import (
-    FollowUpForm,
     FollowUpUpdateForm,
     LostForm,
-    TrialForm,
+    NewFollowUpForm,
+    NewTrialForm,
     TrialUpdateForm,
 )
 
@@ -52,13 +53,17 @@ def create(patient_id: int):
     """Record a trial for a patient."""
     patient = db.get_or_404(Patient, patient_id)
     refuse_if_closed(patient)
-    form = TrialForm()
-    if form.validate_on_submit():
+    form = NewTrialForm()
+    trial = once.earlier(form, Trial)
+    if trial is None and form.validate_on_submit():
         trial = Trial(patient=patient)
         form.fill(trial)
         db.session.add(trial)
-        db.session.commit()
-        return redirect(url_for("trials.detail", trial_id=trial.id, saved=1))
+        trial = once.commit_once(form, trial)
+    if trial is not None:
+        verdict = trial.verdict(clinic_settings().relief_criterion)
+        flash(f"Trial saved: {verdict.value.replace('_', ' ')}.", "success")
+        return redirect(url_for("trials.detail", trial_id=trial.id))
     return render_template("trials/form.html", form=form, patient=patient, trial=None)
 
 
@@ -102,12 +107,14 @@ def create_follow_up(trial_id: int):
     """Record how the patient is doing some weeks after the trial."""
     trial = db.get_or_404(Trial, trial_id)
     refuse_if_closed(trial)
-    form = FollowUpForm(trial=trial)
-    if form.validate_on_submit():
+    form = NewFollowUpForm(trial=trial)
+    follow_up = once.earlier(form, FollowUp)
+    if follow_up is None and form.validate_on_submit():
         follow_up = FollowUp(trial=trial)
         form.fill(follow_up)
         db.session.add(follow_up)
-        db.session.commit()
+        follow_up = once.commit_once(form, follow_up)
+    if follow_up is not None:
         flash("Follow-up recorded.", "success")
         return redirect(url_for("trials.detail", trial_id=trial.id))
     return render_template(
