@@ -23,6 +23,7 @@ _STATISTICS = (
     "compare",
     "funnel",
     "follow_up_pain",
+    "fisher",
 )
 
 __all__ = [*rule.__all__, *_STATISTICS]

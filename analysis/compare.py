@@ -20,7 +20,6 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from scipy.stats import fisher_exact
 from statsmodels.stats.proportion import confint_proportions_2indep
 
 from analysis._trials import (
@@ -32,6 +31,7 @@ from analysis._trials import (
     check_choice,
     check_trials,
 )
+from analysis.fisher import fisher_p
 from analysis.rule import BenefitDefinition, ReliefCriterion
 
 __all__ = ["AID_PAIRS", "COMPARISON_COLUMNS", "MEASURES", "Measure", "compare_aids"]
@@ -160,7 +160,7 @@ def _pairs(
             method="newcomb",
         )
         p_value[both] = [
-            fisher_exact([[a, na - a], [b, nb - b]]).pvalue
+            fisher_p(a, na - a, b, nb - b)
             for a, na, b, nb in zip(
                 count_a[both], n_a[both], count_b[both], n_b[both], strict=True
             )

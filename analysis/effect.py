@@ -33,7 +33,6 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
-from scipy.stats import fisher_exact
 from statsmodels.stats.proportion import confint_proportions_2indep
 
 from analysis._trials import (
@@ -47,6 +46,7 @@ from analysis._trials import (
     counting_note,
 )
 from analysis.accuracy import Estimate, TwoByTwo
+from analysis.fisher import fisher_p
 from analysis.rates import Proportion, _whole_number, proportion
 from analysis.rule import (
     BENEFIT_DEFINITIONS,
@@ -194,7 +194,7 @@ def rule_effect(
         ),
         risk_ratio=_risk_ratio(tp, fp, fn, tn),
         odds_ratio=_odds_ratio(tp, fp, fn, tn),
-        fisher_p=float(fisher_exact([[tp, fp], [fn, tn]]).pvalue),
+        fisher_p=fisher_p(tp, fp, fn, tn),
     )
 
 
