@@ -1,49 +1,13 @@
-"""Analysis results as plotly figures.
-
-Figures travel as JSON in a ``data-figure`` attribute and are drawn by
-``static/charts.js`` with the plotly.js the app serves itself, so a page has
-no inline script for the Content-Security-Policy to allow and no external
-URL. Every figure has a table or sentences beside it for screen readers.
-"""
+"""The dashboard's figures: rates, the rule, pain change, months, ROC, funnels."""
 
 from __future__ import annotations
 
-import plotly.io as pio
-
 from analysis import CutOffCheck, Funnel, RuleCheck
 
-from ..labels import INTERVENTIONS
-from ..settings import ClinicSettings
-
-RELIEF_COLOUR = "#6c8ebf"
-BENEFIT_COLOUR = "#1b5e20"
-BAND_COLOUR = "rgba(255, 193, 7, 0.25)"
-
-#: A figure as plotly.js takes it: ``{"data": [traces], "layout": {...}}``.
-Figure = dict
-
-
-def to_json(figure: Figure) -> str:
-    """The figure as the JSON charts.js passes to Plotly.newPlot.
-
-    Figures are plain dicts, not ``plotly.graph_objects``: checking every
-    property as it is set took a tenth of a dashboard view. The tests check
-    each figure against plotly's schema instead.
-    """
-    return pio.to_json(figure, validate=False)
-
-
-def _figure(traces: list[dict], title: str, **layout) -> Figure:
-    defaults = {
-        "title": {"text": title},
-        "margin": {"l": 60, "r": 20, "t": 50, "b": 50},
-        "height": 360,
-        "legend": {"orientation": "h", "y": -0.2},
-        "plot_bgcolor": "white",
-    }
-    layout = defaults | layout
-    layout["yaxis"] = {"gridcolor": "#e5e5e5"} | layout.get("yaxis", {})
-    return {"data": traces, "layout": layout}
+from ...labels import INTERVENTIONS
+from ...settings import ClinicSettings
+from .base import BAND_COLOUR, BENEFIT_COLOUR, RELIEF_COLOUR, Figure
+from .base import figure as _figure
 
 
 def _error_bars(rates: list[dict]) -> dict:
@@ -218,38 +182,6 @@ def months_figure(months: list[dict]) -> Figure:
             "side": "right",
         },
         margin={"l": 60, "r": 60, "t": 50, "b": 50},
-    )
-
-
-def patient_pain_figure(patient) -> Figure:
-    """One patient's pain: without and with each aid, then at each follow-up."""
-    traces = []
-    for trial in patient.current_trials:
-        name = f"{INTERVENTIONS[trial.intervention]} ({trial.trial_date})"
-        dates = [trial.trial_date, trial.trial_date]
-        pains = [trial.pain_without, trial.pain_with]
-        text = ["without the aid", "with the aid"]
-        for follow_up in trial.current_follow_ups:
-            dates.append(follow_up.follow_up_date)
-            pains.append(follow_up.pain)
-            text.append(f"follow-up, {follow_up.weeks_after_trial:.0f} weeks")
-        traces.append(
-            {
-                "type": "scatter",
-                "name": name,
-                "x": dates,
-                "y": pains,
-                "text": text,
-                "mode": "lines+markers",
-                "marker": {"size": 9},
-                "hovertemplate": "%{x}: pain %{y} (%{text})",
-            }
-        )
-    return _figure(
-        traces,
-        "Pain during the activity: without, with the aid, at follow-ups",
-        yaxis={"range": [-0.5, 10.5], "dtick": 2, "title": {"text": "Pain (0–10)"}},
-        height=300,
     )
 
 
