@@ -8,6 +8,7 @@ from flask import (
     Blueprint,
     abort,
     flash,
+    get_flashed_messages,
     redirect,
     render_template,
     request,
@@ -82,6 +83,8 @@ def _start_session(user: User) -> None:
 def login():
     """Log in with a user name and password."""
     if no_users_yet():
+        # "Please log in" means nothing before anyone can: the setup page says why.
+        get_flashed_messages()
         return redirect(url_for("auth.setup"))
     form = LoginForm()
     if form.validate_on_submit():

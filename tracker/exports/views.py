@@ -94,8 +94,9 @@ def _streamed(export: csvio.Export) -> Response:
         finally:
             export.finish(via="web")
 
+    # content_type as given: mimetype= would add a second "; charset=utf-8".
     response = Response(
-        stream_with_context(generate()), mimetype="text/csv; charset=utf-8"
+        stream_with_context(generate()), content_type="text/csv; charset=utf-8"
     )
     response.headers["Content-Disposition"] = (
         f'attachment; filename="{export.filename}"'

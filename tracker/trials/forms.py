@@ -13,6 +13,7 @@ from ..web.forms import (
     choice_field,
     clean_text,
     letters,
+    not_before_earliest,
     not_in_future,
     options_from,
     pain_score_field,
@@ -24,7 +25,11 @@ from ..web.once import OnceOnlyForm
 def _date_field(label: str) -> DateField:
     return DateField(
         label,
-        validators=[InputRequired("Enter the date as YYYY-MM-DD."), not_in_future],
+        validators=[
+            InputRequired("Enter the date as YYYY-MM-DD."),
+            not_before_earliest,
+            not_in_future,
+        ],
         default=date.today,
     )
 

@@ -136,6 +136,16 @@ def not_in_future(form, field) -> None:
         raise ValidationError("The date cannot be in the future.")
 
 
+#: No trial or follow-up of this tracker is older: an earlier date is a typo.
+EARLIEST_DATE = date(2000, 1, 1)
+
+
+def not_before_earliest(form, field) -> None:
+    """A date like 1900-01-01 is a slip of the keyboard, not a clinic visit."""
+    if field.data and field.data < EARLIEST_DATE:
+        raise ValidationError(f"Enter a date from {EARLIEST_DATE.year} on.")
+
+
 def reason_field(label: str = "Reason for the change") -> TextAreaField:
     """Why a saved record is changed; kept in the audit trail."""
     return TextAreaField(
