@@ -96,10 +96,14 @@ def record_trial(page: Page, trial_date: date) -> None:
     expect(page.get_by_text("Patient PF-0101 added.")).to_be_visible()
     page.get_by_role("link", name="Record a trial").click()
     page.get_by_label("Date of trial").fill(trial_date.isoformat())
-    page.get_by_label("Provoking activity").select_option("single_leg_squat")
-    page.get_by_label("Pain without the aid").fill("6")
-    page.get_by_label("Aid", exact=True).select_option("insole")
-    page.get_by_label("Pain with the aid").fill("3")
+    for group, choice in (
+        ("Provoking activity", "Single-leg squat"),
+        ("Pain without the aid", "6"),
+        ("Aid", "Insoles (foot orthoses)"),
+        ("Pain with the aid", "3"),
+    ):
+        group_buttons = page.get_by_role("group", name=group, exact=True)
+        group_buttons.get_by_text(choice, exact=True).click()
     page.get_by_role("button", name="Save and see the verdict").click()
     expect(page.locator("#verdict")).to_contain_text(
         "likely to help in the longer term"

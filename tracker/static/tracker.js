@@ -12,3 +12,50 @@ document.addEventListener("click", (event) => {
     window.print();
   }
 });
+
+// A form sent once: a second tap while the first is on its way sends nothing
+// (the server also saves a create form only once, whatever arrives).
+document.addEventListener("submit", (event) => {
+  const form = event.target;
+  if (!form.matches("form[data-once]")) {
+    return;
+  }
+  if (form.dataset.sent) {
+    event.preventDefault();
+    return;
+  }
+  form.dataset.sent = "yes";
+  // After this event, so the pressed button's own value is still sent.
+  setTimeout(() => {
+    for (const button of form.querySelectorAll("button[type='submit']")) {
+      button.disabled = true;
+    }
+  });
+});
+
+// Back to a page the browser kept: its forms may be sent again.
+window.addEventListener("pageshow", (event) => {
+  if (!event.persisted) {
+    return;
+  }
+  for (const form of document.querySelectorAll("form[data-sent]")) {
+    delete form.dataset.sent;
+    for (const button of form.querySelectorAll("button[type='submit']")) {
+      button.disabled = false;
+    }
+  }
+});
+
+// Fields that matter for one choice only ("Other activity" for Other).
+function showDependentFields() {
+  for (const block of document.querySelectorAll("[data-shown-when]")) {
+    const [name, value] = block.dataset.shownWhen.split("=");
+    const chosen = block.closest("form")?.querySelector(`[name="${name}"]:checked`);
+    block.hidden = !(chosen && chosen.value === value);
+  }
+}
+document.addEventListener("change", (event) => {
+  if (event.target.matches("input[type='radio']")) {
+    showDependentFields();
+  }
+});
