@@ -8,8 +8,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import plotly.graph_objects as go
 import pytest
+import sqlalchemy as sa
 
-from tracker.models import Trial
+from tracker.extensions import db
+from tracker.models import Trial, User
 from tracker.reporting.charts import rates_figure
 
 SCRIPT = re.compile(r"<script\b([^>]*)>", re.IGNORECASE)
@@ -128,6 +130,65 @@ def test_product_rows_link_to_that_products_trials(client, auth, clinic):
     assert client.get(link).text.count("<tr>") - 1 == 12
     exported = client.get("/exports/trials.csv?product=sleeve").text
     assert len(exported.splitlines()) == 1 + 12
+
+
+def listed_trials(page: str) -> set[int]:
+    """The ids of the trials a trial list shows."""
+    return {int(number) for number in re.findall(r'href="/trials/(\d+)"', page)}
+
+
+def not_recorded_links(table: str) -> set[str]:
+    """The links of a table's "(not recorded)" rows, as the browser reads them."""
+    rows = re.findall(
+        r'<th scope="row">\(not recorded\)</th>\s*<td>(?:\d+</td>\s*<td>)?'
+        r'<a href="([^"]*)"',
+        table,
+    )
+    return {unescape(link) for link in rows}
+
+
+def test_a_blank_product_reads_not_recorded_and_links_to_the_trials_without_one(
+    app, client, auth, clinic
+):
+    today = date.today()
+    blank = {
+        clinic.trial(product="", trial_date=today - timedelta(days=100 + n))
+        for n in range(3)
+    }
+    clinic.follow_up(min(blank), weeks=12)
+    auth.login("reviewer")
+    page = client.get("/dashboard/?intervention=insole").text
+    table = page[page.index(">By product<") : page.index(">By therapist<")]
+    assert ">Not recorded<" not in table
+    # The rates row and the funnel table's row both link to the same list.
+    (link,) = not_recorded_links(table)
+    assert len(re.findall(r"\(not recorded\)</th>", table)) == 2
+    assert parse_qs(urlsplit(link).query) == {
+        "intervention": ["insole"],
+        "product": ["(not recorded)"],
+    }
+    assert listed_trials(client.get(link).text) == blank
+    with app.app_context():
+        without = set(db.session.scalars(sa.select(Trial.id).filter_by(product="")))
+    assert without == blank
+
+
+def test_trials_nobody_is_named_on_link_to_exactly_those_trials(
+    app, client, auth, clinic
+):
+    with app.app_context():
+        admin = db.session.scalar(sa.select(User.id).filter_by(username="admin"))
+        everyone = set(db.session.scalars(sa.select(Trial.id)))
+    named = clinic.trial(recorded_by_id=admin, product="sleeve")
+    auth.login("reviewer")
+    page = client.get("/dashboard/").text
+    start = page.index(">By therapist<")
+    table = page[start : page.index("</section>", start)]
+    (link,) = not_recorded_links(table)
+    assert parse_qs(urlsplit(link).query) == {"therapist": ["(not recorded)"]}
+    unnamed = client.get(link).text
+    assert f"{len(everyone)} trials match." in unnamed
+    assert named not in listed_trials(unnamed)
 
 
 def test_every_chart_has_a_text_or_table_equivalent(client, auth, clinic):

@@ -1,5 +1,6 @@
 """Recording trials and follow-ups, and seeing the verdict at once."""
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -8,7 +9,7 @@ import sqlalchemy as sa
 from tests import helpers
 from tests.helpers import trial_form
 from tracker.extensions import db
-from tracker.models import FollowUp, Trial
+from tracker.models import FollowUp, Trial, User
 
 DAY = date.today() - timedelta(weeks=30)
 
@@ -345,3 +346,35 @@ def test_trial_list_explains_bad_filters_and_matches_nothing(client, records):
     assert "0 trials match." in page
     page = client.get("/trials/?since=2026-05-01&until=2026-04-01").text
     assert "The end date cannot come before the start date." in page
+
+
+def listed_trials(page: str) -> set[int]:
+    """The ids of the trials a trial list shows."""
+    return {int(number) for number in re.findall(r'href="/trials/(\d+)"', page)}
+
+
+def test_trial_list_asks_for_trials_without_a_product_or_a_therapist(
+    app, client, records
+):
+    with app.app_context():
+        therapist = db.session.scalar(sa.select(User.id).filter_by(username="admin"))
+    blank = {records.trial(product=""), records.trial()}
+    named = records.trial(product="medial wedge", recorded_by_id=therapist)
+    for value in ("(not recorded)", " (Not  Recorded) "):
+        page = client.get("/trials/", query_string={"product": value}).text
+        assert listed_trials(page) == blank
+        assert 'value="(not recorded)"' in page
+    page = client.get("/trials/?therapist=(not recorded)").text
+    assert listed_trials(page) == blank
+    assert listed_trials(client.get("/trials/?product=medial+wedge").text) == {named}
+    assert listed_trials(client.get("/trials/?therapist=admin").text) == {named}
+
+
+def test_trial_list_refuses_a_product_or_user_name_too_long_to_exist(client, records):
+    records.trial(product="")
+    page = client.get("/trials/", query_string={"product": "x" * 201}).text
+    assert "A product name has at most 200 characters" in page
+    assert "0 trials match." in page
+    response = client.get("/trials/", query_string={"therapist": "x" * 81})
+    assert response.status_code == 200
+    assert "A user name has at most 80 characters" in response.text

@@ -14,6 +14,7 @@ import pandas as pd
 import analysis
 
 from ..labels import ACTIVITIES, INTERVENTIONS
+from ..reporting.filters import NOT_RECORDED
 from ..reporting.rows import JUDGED
 from ..reporting.summary import banded, rate_row
 from ..settings import ClinicSettings
@@ -27,6 +28,8 @@ TABLES = (
 #: Groupings of many small groups: no verdict per row, a funnel plot instead,
 #: so a product with four outcomes is not read as better or worse (issue 17).
 FUNNELS = ("product", "therapist")
+#: Groupings whose missing value the trial filters can ask for.
+FILTERED_WHEN_MISSING = ("product", "therapist")
 #: Where a group lies in its funnel, in words.
 FUNNEL_POSITIONS = {
     "below_998": "below the 99.8% limit",
@@ -100,17 +103,23 @@ def labelled(row: dict, by: str, base_args: dict, linked: bool) -> dict:
 
 
 def group_label(value, by: str, base_args: dict, linked: bool) -> dict:
-    """A group's label for people and, if ``linked``, its trials' filters."""
+    """A group's label for people and, if ``linked``, its trials' filters.
+
+    A blank product or a trial nobody is named on reads "(not recorded)" and
+    links to the trials without one; every trial has an activity.
+    """
     missing = (
         value is None or value == "" or (isinstance(value, float) and pd.isna(value))
     )
     if by == "activity" and not missing:
         label = ACTIVITIES.get(value, value)
     else:
-        label = "Not recorded" if missing else str(value)
+        label = NOT_RECORDED if missing else str(value)
     args = None
     if linked and not missing:
         args = base_args | {by: value}
+    elif linked and by in FILTERED_WHEN_MISSING:
+        args = base_args | {by: NOT_RECORDED}
     return {"label": label, "args": args}
 
 

@@ -17,8 +17,12 @@ from wtforms import DateField, Form, StringField
 from wtforms.validators import Optional, ValidationError
 
 from ..labels import ACTIVITIES, INTERVENTIONS
-from ..models import Patient, Trial, User
+from ..models import PRODUCT_MAX, USERNAME_MAX, Patient, Trial, User
 from ..web.forms import choice_field, stripped
+
+#: The product or therapist filter's value for trials without one: the
+#: dashboard's "(not recorded)" rows link with it.
+NOT_RECORDED = "(not recorded)"
 
 COUNTING_UNITS = {
     "patient": "Each patient once per aid (first assessable trial)",
@@ -34,7 +38,9 @@ class TrialFilters:
     until: date | None = None
     intervention: str | None = None
     activity: str | None = None
+    #: A user name, or :data:`NOT_RECORDED` for trials nobody is named on.
     therapist: str | None = None
+    #: A product, or :data:`NOT_RECORDED` for trials without one.
     product: str | None = None
     unit: str = "patient"
 
@@ -82,15 +88,26 @@ class TrialFilters:
             query = query.where(Trial.intervention == self.intervention)
         if self.activity:
             query = query.where(Trial.activity == self.activity)
-        if self.therapist:
+        if self.therapist == NOT_RECORDED:
+            query = query.where(Trial.recorded_by_id.is_(None))
+        elif self.therapist:
             query = query.where(
                 Trial.recorded_by_id.in_(
                     sa.select(User.id).where(User.username == self.therapist)
                 )
             )
-        if self.product:
+        if self.product == NOT_RECORDED:
+            query = query.where(sa.func.coalesce(Trial.product, "") == "")
+        elif self.product:
             query = query.where(Trial.product == self.product)
         return query
+
+
+def not_recorded(value):
+    """A field filter: "(Not recorded)" and the like read as :data:`NOT_RECORDED`."""
+    if isinstance(value, str) and " ".join(value.lower().split()) == NOT_RECORDED:
+        return NOT_RECORDED
+    return value
 
 
 class TrialFilterForm(Form):
@@ -116,9 +133,17 @@ class TrialFilterForm(Form):
         invalid_choice_message="Choose one of the listed activities.",
     )
     therapist = StringField(
-        "Therapist (user name)", validators=[Optional()], filters=[stripped]
+        "Therapist (user name)",
+        validators=[Optional()],
+        filters=[stripped, not_recorded],
+        description=f"{NOT_RECORDED} for trials nobody is named on.",
     )
-    product = StringField("Product", validators=[Optional()], filters=[stripped])
+    product = StringField(
+        "Product",
+        validators=[Optional()],
+        filters=[stripped, not_recorded],
+        description=f"{NOT_RECORDED} for trials without one.",
+    )
     unit = choice_field(
         "Counting unit",
         COUNTING_UNITS,
@@ -126,6 +151,20 @@ class TrialFilterForm(Form):
         validators=[Optional()],
         invalid_choice_message="Choose patients or trials.",
     )
+
+    def validate_therapist(self, field):
+        if field.data and len(field.data) > USERNAME_MAX:
+            raise ValidationError(
+                f"A user name has at most {USERNAME_MAX} characters; "
+                f"type {NOT_RECORDED} for trials nobody is named on."
+            )
+
+    def validate_product(self, field):
+        if field.data and len(field.data) > PRODUCT_MAX:
+            raise ValidationError(
+                f"A product name has at most {PRODUCT_MAX} characters; "
+                f"type {NOT_RECORDED} for trials without one."
+            )
 
     def validate_until(self, field):
         if self.since.data and field.data and field.data < self.since.data:
