@@ -1,11 +1,14 @@
 """The dashboard for reviewers, /api/summary, and plotly.js served locally."""
 
+import gzip
+import hashlib
+import threading
 from datetime import date
 from importlib.metadata import version
 from importlib.util import find_spec
 from pathlib import Path
 
-from flask import Blueprint, jsonify, render_template, request, send_file
+from flask import Blueprint, Response, jsonify, render_template, request, send_file
 
 from ..reporting.filters import TrialFilterForm
 from ..settings import clinic_settings
@@ -68,7 +71,43 @@ def summary_json():
 @bp.get(f"/dashboard/plotly-{PLOTLY_VERSION}.min.js")
 @requires("read")
 def plotly_js():
-    """The chart library; the version in the URL lets browsers keep it for a year."""
-    return send_file(
-        PLOTLY_JS, mimetype="text/javascript", max_age=YEAR, conditional=True
-    )
+    """The chart library; the version in the URL lets browsers keep it for a year.
+
+    Gzipped (4.8 MB down to 1.5 MB) for every browser that says it
+    takes gzip, from a copy compressed once per process; plain otherwise.
+    """
+    if request.accept_encodings["gzip"] > 0:
+        body, etag, modified = gzipped_plotly_js()
+        response = Response(body, mimetype="text/javascript")
+        response.headers["Content-Encoding"] = "gzip"
+        response.set_etag(etag)
+        response.last_modified = modified
+        response.cache_control.public = True
+        response.cache_control.max_age = YEAR
+        response.make_conditional(request)
+    else:
+        response = send_file(
+            PLOTLY_JS, mimetype="text/javascript", max_age=YEAR, conditional=True
+        )
+    response.vary.add("Accept-Encoding")  # caches keep the two bodies apart
+    return response
+
+
+#: plotly.min.js gzipped, its ETag and modification time, once compressed.
+_gzipped: tuple[bytes, str, float] | None = None
+_compressing = threading.Lock()
+
+
+def gzipped_plotly_js() -> tuple[bytes, str, float]:
+    """plotly.min.js gzipped, its ETag and modification time: compressed once.
+
+    The lock keeps the first requests of a threaded server from compressing
+    it side by side (about a fifth of a second each).
+    """
+    global _gzipped
+    with _compressing:
+        if _gzipped is None:
+            body = gzip.compress(PLOTLY_JS.read_bytes(), compresslevel=9, mtime=0)
+            etag = f"gz-{hashlib.sha256(body).hexdigest()[:32]}"
+            _gzipped = body, etag, PLOTLY_JS.stat().st_mtime
+        return _gzipped
