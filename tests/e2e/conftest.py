@@ -106,18 +106,18 @@ def screenshot(page):
 
 @pytest.fixture
 def axe_check(page):
-    """Fail on serious or critical accessibility violations (axe-core)."""
+    """Fail on any accessibility violation axe-core finds, whatever its impact."""
     from axe_playwright_python.sync_playwright import Axe
 
     axe = Axe()
 
     def check():
         results = axe.run(page)
-        serious = [
-            f"{v['id']}: {v['help']} {[n['target'] for n in v['nodes']]}"
+        violations = [
+            f"{v['id']} ({v['impact']}): {v['help']} "
+            f"{[n['target'] for n in v['nodes']]}"
             for v in results.response["violations"]
-            if v["impact"] in ("serious", "critical")
         ]
-        assert serious == [], f"{page.url}: {serious}"
+        assert violations == [], f"{page.url}: {violations}"
 
     return check

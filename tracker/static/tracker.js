@@ -59,3 +59,20 @@ document.addEventListener("change", (event) => {
     showDependentFields();
   }
 });
+
+// A table wider than the screen scrolls sideways: let the keyboard scroll it
+// too, and name the region after the table's heading for screen readers.
+function makeScrollingTablesFocusable() {
+  for (const region of document.querySelectorAll(".table-responsive")) {
+    const scrolls = region.scrollWidth > region.clientWidth;
+    if (scrolls && !region.hasAttribute("tabindex")) {
+      const heading = region.closest("section, aside, main")?.querySelector("h1, h2, h3");
+      region.tabIndex = 0;
+      region.setAttribute("role", "region");
+      const name = heading ? heading.textContent.trim() : "Table";
+      region.setAttribute("aria-label", `${name} (scrolls sideways)`);
+    }
+  }
+}
+document.addEventListener("DOMContentLoaded", makeScrollingTablesFocusable);
+window.addEventListener("resize", makeScrollingTablesFocusable);
