@@ -137,8 +137,17 @@ def pain_change_figure(pain_change: list[dict]) -> Figure:
     )
 
 
+#: Below this many cases a month's rate is drawn as a hollow point: one or
+#: two cases give 0% or 100%, which says little.
+FEW_CASES = 10
+
+
 def months_figure(months: list[dict]) -> Figure:
-    """Trials per month (bars, left axis) and both rates over time (lines, right)."""
+    """Trials per month (bars, left axis) and both rates over time (lines, right).
+
+    A rate from fewer than :data:`FEW_CASES` cases that month is a hollow
+    point; the page says so beside the chart.
+    """
     labels = [month["label"] for month in months]
     traces = [
         {
@@ -153,14 +162,25 @@ def months_figure(months: list[dict]) -> Figure:
         ("immediate_relief", "Immediate relief", RELIEF_COLOUR),
         ("long_term_benefit", "Long-term benefit", BENEFIT_COLOUR),
     ):
+        rates = [month[rate] for month in months]
         traces.append(
             {
                 "type": "scatter",
                 "name": name,
                 "x": labels,
-                "y": [month[rate]["rate"] for month in months],
+                "y": [r["rate"] for r in rates],
                 "mode": "lines+markers",
                 "line": {"color": colour},
+                "marker": {
+                    "color": colour,
+                    "size": 8,
+                    "symbol": [
+                        "circle-open" if r["n"] < FEW_CASES else "circle" for r in rates
+                    ],
+                    "line": {"color": colour, "width": 2},
+                },
+                "customdata": [[r["count"], r["n"]] for r in rates],
+                "hovertemplate": "%{y:.0%} (%{customdata[0]} of %{customdata[1]})",
                 "yaxis": "y2",
             }
         )
