@@ -191,6 +191,32 @@ def test_trials_nobody_is_named_on_link_to_exactly_those_trials(
     assert named not in listed_trials(unnamed)
 
 
+def test_relief_criteria_read_as_words_on_every_page_that_names_them(
+    app, client, auth, clinic
+):
+    app.config["RELIEF_CRITERION"] = "mcid"
+    auth.login("reviewer")
+    page = unescape(client.get("/dashboard/").text)
+    accuracy = page[page.index("Accuracy of the rule") : page.index("effect-heading")]
+    names = re.findall(r'<th scope="row">([^<]*)</th>', accuracy)
+    assert names == [
+        "at least 1 point (any drop)",
+        "at least 2 points",
+        "at least 30%",
+        "at least 2 points or 30% (MCID) (clinic setting)",
+    ]
+    assert "(relief criterion: at least 2 points or 30% (MCID))" in page
+    for raw in ("two points", "thirty percent", ">mcid", "two_points"):
+        assert raw not in page
+    auth.login("admin")
+    settings = client.get("/admin/settings").text
+    assert ">at least 1 point (any drop)</option>" in settings
+    assert ">at least 2 points or 30% (MCID)</option>" in settings
+    assert 'value="mcid"' in settings  # the stored code is unchanged
+    trial = client.get(f"/patients/{clinic.patient()}/trials/new").text
+    assert "Relief criterion: at least 2 points or 30% (MCID)." in trial
+
+
 def test_every_chart_has_a_text_or_table_equivalent(client, auth, clinic):
     auth.login("reviewer")
     page = client.get("/dashboard/").text

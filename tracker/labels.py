@@ -36,9 +36,19 @@ ROLES = {
 SEXES = {"female": "Female", "male": "Male", "other": "Other"}
 SIDES = {"left": "Left", "right": "Right", "both": "Both"}
 
+#: Every relief criterion the rule check compares, as people read it: the drop
+#: in pain with the aid that counts as relief (see
+#: ``analysis.rule.immediate_relief``; 30% is of the pain without the aid).
+#: The keys are the stored codes, which the API and the CSV files keep.
+RELIEF_CRITERION_NAMES = {
+    "any": "at least 1 point (any drop)",
+    "two_points": "at least 2 points",
+    "thirty_percent": "at least 30%",
+    "mcid": "at least 2 points or 30% (MCID)",
+}
+#: The criteria a clinic can choose (``analysis.CLINIC_RELIEF_CRITERIA``).
 RELIEF_CRITERION_LABELS = {
-    "any": "any reduction in pain (at least 1 point)",
-    "mcid": "a reduction of at least 2 points or 30% (Farrar et al. 2001)",
+    code: RELIEF_CRITERION_NAMES[code] for code in ("any", "mcid")
 }
 #: Who gave a follow-up: a therapist at the clinic, or the patient by link.
 FOLLOW_UP_SOURCES = {

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import calendar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import analysis
 from analysis.follow_up import GRACE_WEEKS
 
-from ..labels import INTERVENTIONS
+from ..labels import INTERVENTIONS, RELIEF_CRITERION_NAMES
 from ..reporting import charts
 from ..reporting.filters import TrialFilters
 from ..reporting.rows import JUDGED
@@ -69,6 +69,10 @@ class Dashboard:
     aids_compared: list[tuple[str, list[dict]]]
     follow_up_pain: list[dict]
     figures: dict[str, str]
+    #: Every relief criterion's name for people, by its code.
+    criterion_names: dict[str, str] = field(
+        default_factory=lambda: dict(RELIEF_CRITERION_NAMES)
+    )
 
 
 def dashboard_content(

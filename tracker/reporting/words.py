@@ -23,7 +23,7 @@ CRITERION_WORDS = {
     "any": "any drop in pain",
     "two_points": "a drop of at least 2 points",
     "thirty_percent": "a drop of at least 30%",
-    "mcid": "a drop of at least 2 points or 30%",
+    "mcid": "a drop of at least 2 points or 30% (MCID)",
 }
 MEASURE_WORDS = {
     "long_term_benefit": "Long-term benefit",
