@@ -217,6 +217,39 @@ def test_relief_criteria_read_as_words_on_every_page_that_names_them(
     assert "Relief criterion: at least 2 points or 30% (MCID)." in trial
 
 
+def test_statistical_terms_are_explained_in_plain_words_on_the_page(
+    client, auth, clinic
+):
+    auth.login("reviewer")
+    page = unescape(client.get("/dashboard/").text)
+    start = page.index('id="glossary"')
+    glossary = page[start : page.index("</section>", start)]
+    explained = dict(re.findall(r"<dt[^>]*>([^<]+)</dt><dd[^>]*>([^<]+)<", glossary))
+    for name in (
+        "Sensitivity",
+        "Specificity",
+        "PPV",
+        "NPV",
+        "LR+",
+        "LR−",
+        "AUC",
+        "95% CI",
+        "Wilson interval",
+        "Cluster interval (‡)",
+        "Funnel plot limits",
+    ):
+        assert len(explained[name]) > 40, name
+    assert explained["PPV"].startswith("Positive predictive value: ")
+    abbreviations = re.findall(r'<abbr title="([^"]+)">([^<]+)</abbr>', page)
+    titles = {text: title for title, text in abbreviations}
+    for shown in ("PPV", "NPV", "LR+", "LR−", "AUC", "Sensitivity", "Specificity"):
+        assert titles[shown].startswith(f"{shown}: "), shown
+    assert titles["95% CI"].startswith("95% CI: confidence interval")
+    assert titles["Wilson intervals"].startswith("Wilson interval: ")
+    assert titles["99.8% limits"].startswith("Funnel plot limits: ")
+    assert '<a href="#glossary">' in page
+
+
 def test_every_chart_has_a_text_or_table_equivalent(client, auth, clinic):
     auth.login("reviewer")
     page = client.get("/dashboard/").text

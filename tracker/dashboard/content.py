@@ -17,6 +17,7 @@ from ..reporting.sentences import Sentences
 from ..reporting.summary import Summary, banded, summarise
 from ..reporting.words import CRITERION_WORDS as RELIEF_CRITERION_WORDS
 from ..settings import ClinicSettings, clinic_settings
+from .glossary import GLOSSARY
 from .kept import current_trials_frame
 from .tables import GroupTable, group_tables, labelled, pain_changes
 
@@ -69,6 +70,8 @@ class Dashboard:
     aids_compared: list[tuple[str, list[dict]]]
     follow_up_pain: list[dict]
     figures: dict[str, str]
+    #: Each statistical term the page uses: as shown, and in plain words.
+    glossary: dict[str, tuple[str, str]] = field(default_factory=lambda: dict(GLOSSARY))
     #: Every relief criterion's name for people, by its code.
     criterion_names: dict[str, str] = field(
         default_factory=lambda: dict(RELIEF_CRITERION_NAMES)
