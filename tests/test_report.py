@@ -316,7 +316,7 @@ def test_report_prints_a_readable_table(runner, seeded):
     assert "Of trials who felt relief at once" not in result.output
     for aid in ("insole", "taping", "brace", "all"):
         assert f"\n{aid} " in result.output
-    assert "Rule check (relief criterion any)" in result.output
+    assert "Rule check (relief criterion: at least 1 point (any drop))" in result.output
 
 
 def test_report_prints_the_effect_band_reading_best_cut_off_and_aid_comparisons(
@@ -327,7 +327,7 @@ def test_report_prints_the_effect_band_reading_best_cut_off_and_aid_comparisons(
     output = result.output
     with app.test_request_context():
         sentences = summary(TrialFilters()).sentences
-    assert "The rule's effect (relief criterion any)" in output
+    assert "The rule's effect (relief criterion: at least 1 point (any drop))" in output
     assert sentences.effect in output
     assert "Against the band (long-term benefit only" in output
     for reading in sentences.band.values():

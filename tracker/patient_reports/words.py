@@ -16,7 +16,7 @@ AIDS = {
 #: The clinic's relief criterion in a patient's words.
 CRITERIA = {
     "any": "a drop of at least 1 point",
-    "mcid": "a drop of at least 2 points, or of a third of your pain",
+    "mcid": "a drop of at least 2 points, or of 30% of your pain",
 }
 #: The five answers about change, for a patient, best first.
 RATINGS = {

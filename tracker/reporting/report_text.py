@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import analysis
 
+from ..labels import RELIEF_CRITERION_NAMES
 from .rows import COMPLETENESS_COUNTS
 from .sentences import Sentences
 from .summary import Summary
@@ -25,7 +26,8 @@ def report_lines(result: Summary) -> list[str]:
         f"Counting unit: {UNIT_WORDS[result.unit]} "
         f"({overall['trials']} trials from {overall['patients']} patients, "
         f"{overall['assessable']} assessable)",
-        f"Relief criterion: {settings.relief_criterion}; long-term benefit: "
+        f"Relief criterion: {RELIEF_CRITERION_NAMES[settings.relief_criterion]}; "
+        "long-term benefit: "
         f"{settings.benefit_definition}; outcome follow-up from week "
         f"{settings.follow_up_minimum_weeks}, due at week "
         f"{settings.follow_up_due_weeks}; reference band "
@@ -77,17 +79,18 @@ def rule_lines(result: Summary, sentences: Sentences) -> list[str]:
     """The 2x2 under the clinic's criterion, and the accuracy under each."""
     rule = result.rule
     lines = [
-        f"Rule check (relief criterion {rule.criterion}): "
+        f"Rule check (relief criterion: {RELIEF_CRITERION_NAMES[rule.criterion]}): "
         f"relief and benefit {rule.tp}, relief without benefit {rule.fp}, "
         f"benefit without relief {rule.fn}, neither {rule.tn}",
         *sentences.rule,
         "",
-        f"{'Criterion':<15} {'Sensitivity':>12} {'Specificity':>12} "
+        f"{'Criterion':<31} {'Sensitivity':>12} {'Specificity':>12} "
         f"{'LR+':>8} {'LR-':>8}",
     ]
     for check in result.rule_by_criterion:
         lines.append(
-            f"{check.criterion:<15} {percent(check.sensitivity.value):>12} "
+            f"{RELIEF_CRITERION_NAMES[check.criterion]:<31} "
+            f"{percent(check.sensitivity.value):>12} "
             f"{percent(check.specificity.value):>12} "
             f"{_ratio(check.lr_positive):>8} {_ratio(check.lr_negative):>8}"
         )
@@ -98,7 +101,7 @@ def effect_lines(result: Summary, sentences: Sentences) -> list[str]:
     """The effect's sentence, then risk ratio, difference and p per aid."""
     criterion = result.settings.relief_criterion
     lines = [
-        f"The rule's effect (relief criterion {criterion})",
+        f"The rule's effect (relief criterion: {RELIEF_CRITERION_NAMES[criterion]})",
         sentences.effect,
         f"{'Aid':<9} {'Risk ratio (95% CI)':<22} {'Difference (95% CI)':<24} "
         f"{'Odds ratio (95% CI)':<22} Fisher's p",
