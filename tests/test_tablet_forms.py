@@ -99,3 +99,15 @@ def test_the_menu_collapses_behind_a_button_on_a_tablet(client, auth):
     assert 'data-bs-target="#main-menu"' in page
     menu = page[page.index('id="main-menu"') :]
     assert menu.index("Settings") < menu.index("Log out") < menu.index("</nav>")
+
+
+def test_a_product_named_like_the_no_product_filter_is_refused(
+    client, auth, records, patient
+):
+    auth.login()
+    response = client.post(
+        f"/patients/{patient}/trials/new",
+        data=trial_form(product=" (Not recorded) "),
+    )
+    assert "stands for trials without a product: leave it blank." in response.text
+    assert records.count(Trial) == 0

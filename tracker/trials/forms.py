@@ -8,6 +8,7 @@ from wtforms.validators import InputRequired, Length, ValidationError
 
 from ..labels import ACTIVITIES, INTERVENTIONS, RATING_LABELS
 from ..models import NOTES_MAX, PRODUCT_MAX, FollowUp, Trial
+from ..reporting.filters import NOT_RECORDED
 from ..web.forms import (
     REASON_LETTERS,
     choice_field,
@@ -67,6 +68,13 @@ class TrialForm(FlaskForm):
     )
     pain_with = pain_score_field("Pain with the aid")
     notes = TextAreaField("Notes", validators=[Length(max=NOTES_MAX)])
+
+    def validate_product(self, field):
+        """The filters' name for "no product" cannot also be a product's."""
+        if (field.data or "").strip().casefold() == NOT_RECORDED:
+            raise ValidationError(
+                f"{NOT_RECORDED} stands for trials without a product: leave it blank."
+            )
 
     def validate_activity_other(self, field):
         """'Other' says nothing on its own: it needs a description in words."""
