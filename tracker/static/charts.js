@@ -4,7 +4,8 @@
 // sentences are painted before any chart, then draws one chart per task.
 // Each chart gets data-drawn="true" once plotly has drawn it; the page gets
 // data-charts-drawn="true" and the performance mark "charts-drawn" once all
-// are (the browser tests and `python -m bench` read them).
+// are, each chart the mark "chart-drawn <id>" (the browser tests and
+// `python -m bench` read them).
 (function () {
   "use strict";
   var elements = Array.prototype.slice.call(
@@ -15,6 +16,10 @@
   }
 
   function draw(element) {
+    // The chart's layout kept apart from the page's: plotly measures as it
+    // draws, and each measurement would otherwise lay out the whole page
+    // (the dashboard's charts drew in about 900 ms instead of 750).
+    element.style.contain = "layout";
     var figure = JSON.parse(element.dataset.figure);
     var config = JSON.parse(element.dataset.config || "{}");
     return Promise.resolve(
@@ -22,6 +27,7 @@
     ).then(
       function () {
         element.dataset.drawn = "true";
+        performance.mark("chart-drawn " + element.id);
       },
       function () {
         element.dataset.drawn = "failed";
@@ -40,6 +46,7 @@
     });
   }
 
+  performance.mark("charts-start");
   requestAnimationFrame(function () {
     setTimeout(drawFrom, 0, 0);
   });
