@@ -17,7 +17,12 @@ each figure beside its baseline from the same run:
   ``bench/export_import.py``);
 - start-up: ``flask --app tracker --help`` and ``create-user`` vs importing
   the bare Flask stack, with their ratio, and the first dashboard view after
-  a start vs a second one (``bench/startup.py``).
+  a start vs a second one (``bench/startup.py``);
+- the chart pages in headless Chromium on a warm cache: navigation to
+  charts drawn and to first paint, for the dashboard and a patient page,
+  beside the targets (800 ms, 300 ms), and the patient list's first paint
+  (``bench/browser.py``; left out without Chromium or with
+  ``--skip-browser``).
 
 The table is printed and written as JSON (``bench/results/bench.json``
 unless ``--json`` says where).
@@ -30,14 +35,16 @@ import json
 import os
 from pathlib import Path
 
-from bench import dashboard, export_import, pages, startup, writes
+from bench import browser, dashboard, export_import, pages, startup, writes
 from tracker import database_uri
 
 RESULTS = Path(__file__).parent / "results"
 
 
-def rows_for(name: str, url: str, trials: int, repeat: int, saves: int) -> list[dict]:
-    """Fill ``url`` and measure the dashboard, pages and concurrent writes."""
+def rows_for(
+    name: str, url: str, trials: int, repeat: int, saves: int, in_browser: bool
+) -> list[dict]:
+    """Fill ``url`` and measure the dashboard, pages, browser and concurrent writes."""
     figures = dashboard.measure(url, trials, repeat, seed=1)
     rows = [
         row(name, trials, "fill (bulk insert)", figures["fill"], None, "s"),
@@ -87,6 +94,8 @@ def rows_for(name: str, url: str, trials: int, repeat: int, saves: int) -> list[
         row(name, trials, page, seconds, baseline, "s", "/healthz")
         for page, seconds in page_times.items()
     ]
+    if in_browser:
+        rows += browser_rows(name, trials, browser.measure(url, max(repeat, 3)))
     written = writes.measure(url, processes=4, count=saves)
     rows.append(
         row(
@@ -99,6 +108,40 @@ def rows_for(name: str, url: str, trials: int, repeat: int, saves: int) -> list[
             "plain INSERTs",
         )
     )
+    return rows
+
+
+def browser_rows(name: str, trials: int, figures: dict | None) -> list[dict]:
+    """Charts drawn and first paint in Chromium, beside the targets."""
+    if figures is None:
+        print("bench: no Chromium or playwright; the browser rows are left out")
+        return []
+    rows = []
+    for page, short in (("dashboard", "dashboard"), ("patient page", "patient")):
+        for key, words in (("charts", "charts drawn"), ("first_paint", "first paint")):
+            if key in figures[page]:  # Chromium reported it on every visit
+                rows.append(
+                    row(
+                        name,
+                        trials,
+                        f"browser: {short} {words}",
+                        figures[page][key],
+                        browser.TARGETS[key],
+                        "s",
+                        "target (at most)",
+                    )
+                )
+    if "first_paint" in figures["patient list"]:
+        rows.append(
+            row(
+                name,
+                trials,
+                "browser: first paint, no charts",
+                figures["patient list"]["first_paint"],
+                None,
+                "s",
+            )
+        )
     return rows
 
 
@@ -173,6 +216,9 @@ def main() -> None:
     )
     parser.add_argument("--skip-csv", action="store_true", help="no export/import")
     parser.add_argument(
+        "--skip-browser", action="store_true", help="no chart pages in Chromium"
+    )
+    parser.add_argument(
         "--json", type=Path, default=RESULTS / "bench.json", help="where the table goes"
     )
     args = parser.parse_args()
@@ -188,7 +234,9 @@ def main() -> None:
     table = startup_rows(2 * args.repeat + 1)
     for name, databases, postgres in targets:
         for url in databases(args.trials):
-            table += rows_for(name, url, args.trials, args.repeat, args.saves)
+            table += rows_for(
+                name, url, args.trials, args.repeat, args.saves, not args.skip_browser
+            )
         if not args.skip_csv:
             table += csv_rows(name, args.trials, postgres)
 

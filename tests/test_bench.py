@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 import analysis
+from bench import browser
 from bench.dashboard import baseline_query
 from bench.fill import fill
 from tracker.extensions import db
@@ -95,12 +96,20 @@ def test_the_benchmark_command_runs_at_a_tiny_size(tmp_path):
         benchmarks = {
             line["benchmark"]: line for line in table if line["database"] == database
         }
-        for name in (
+        names = [
             "dashboard summary",
             "patient page",
             "trials export",
             "trials import",
             "concurrent saves (4 processes)",
-        ):
+        ]
+        if browser.available():  # the chart pages in Chromium, beside the targets
+            names += [
+                f"browser: {page} {what}"
+                for page in ("dashboard", "patient")
+                for what in ("charts drawn", "first paint")
+            ]
+            assert benchmarks["browser: first paint, no charts"]["value"] > 0
+        for name in names:
             assert benchmarks[name]["value"] > 0
             assert benchmarks[name]["baseline"] > 0
