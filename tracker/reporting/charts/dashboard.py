@@ -170,6 +170,7 @@ def months_figure(months: list[dict]) -> Figure:
                 "x": labels,
                 "y": [r["rate"] for r in rates],
                 "mode": "lines+markers",
+                "cliponaxis": False,  # a 0% or 100% point drawn whole
                 "line": {"color": colour},
                 "marker": {
                     "color": colour,
