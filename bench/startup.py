@@ -60,6 +60,22 @@ def _run(command: list[str], env: dict, stdin: str | None = None) -> float:
     return time.perf_counter() - started
 
 
+#: The most ``report --json`` may take at 1M trials (the evidence issue's target).
+REPORT_TARGET_SECONDS = 2.5
+
+
+def report_command(url: str, runs: int) -> float:
+    """Median seconds of ``flask --app tracker report --json`` on ``url``.
+
+    The whole command, as a reviewer's shell or a cron job runs it: start,
+    the statistics' imports, the read and every figure of /api/summary.
+    """
+    env = os.environ | {"DATABASE_URL": url}
+    command = [sys.executable, "-m", "flask", "--app", "tracker", "report", "--json"]
+    _run(command, env)  # the file's pages in the operating system's cache
+    return statistics.median(_run(command, env) for _ in range(runs))
+
+
 def measure(runs: int = 7) -> dict[str, float]:
     """Median seconds of each start, and the first and second dashboard view."""
     with tempfile.TemporaryDirectory() as scratch:

@@ -131,10 +131,15 @@ def client(app):
     return app.test_client()
 
 
+@pytest.fixture(scope="session")
+def password_hash():
+    """:data:`PASSWORD`'s Argon2 hash, made once: each hash takes tens of ms."""
+    return hash_password(PASSWORD)
+
+
 @pytest.fixture
-def users(app):
+def users(app, password_hash):
     """One account per role, named after it, all with :data:`PASSWORD`."""
-    password_hash = hash_password(PASSWORD)
     with app.app_context():
         for role in ROLES:
             db.session.add(User(username=role, role=role, password_hash=password_hash))
