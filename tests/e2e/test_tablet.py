@@ -9,6 +9,7 @@ from playwright.sync_api import Page, expect
 
 from tests.e2e.test_journeys import log_in, tap
 from tests.helpers import PASSWORD
+from tracker import audit
 from tracker.cli.demo import make_demo_patient
 from tracker.extensions import db
 from tracker.models import Patient, Trial
@@ -26,6 +27,11 @@ def demo(live_server, users):
         db.session.commit()
         patient = db.session.scalar(sa.select(Patient).order_by(Patient.id))
         trial = db.session.scalar(sa.select(Trial).order_by(Trial.id))
+        # A note without a single space must wrap, not widen the page.
+        patient.notes = trial.notes = "x" * 2000
+        trial.product = "insole-" * 28
+        audit.give_reason("a long note for the layout test")
+        db.session.commit()
         return {"patient": patient.id, "trial": trial.id}
 
 
