@@ -18,6 +18,7 @@ _STATISTICS = (
     "band",
     "accuracy",
     "completeness",
+    "auc",
     "roc",
     "effect",
     "compare",
