@@ -120,9 +120,10 @@ def register_extensions(app: Flask) -> None:
     bootstrap.init_app(app)
     login_manager.init_app(app)
     from . import audit  # noqa: F401  (session events)
-    from .web import access, logs, security
+    from .web import access, assets, logs, security
 
     access.register(app)
+    assets.register(app)
     security.register(app)
     logs.register()
 
