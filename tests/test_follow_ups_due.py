@@ -8,7 +8,8 @@ import pytest
 import sqlalchemy as sa
 
 from tracker.extensions import db
-from tracker.models import User, utcnow
+from tracker.models import Trial, User, utcnow
+from tracker.patient_reports import links
 
 TODAY = date.today()
 REPORT = {"pain": "2", "still_using": "yes", "global_rating": "markedly_improved"}
@@ -282,3 +283,19 @@ def test_only_those_who_record_see_the_record_button(client, auth, records):
     auth.logout()
     auth.login("therapist")
     assert f"/trials/{trial}/follow-ups/new" in client.get("/follow-ups/due").text
+
+
+def test_an_open_link_past_its_last_day_shows_out_expired(app, therapist, records):
+    # Links work until the trial date plus REPORT_LINK_WEEKS (26) weeks.
+    last_day = records.trial(records.patient(code="PF-LAST"), trial_date=days_ago(182))
+    expired = records.trial(records.patient(code="PF-GONE"), trial_date=days_ago(183))
+    # Made while they still worked (the sheet of an expired trial makes none).
+    with app.app_context():
+        for trial in (last_day, expired):
+            links.create_link(db.session.get(Trial, trial))
+        db.session.commit()
+    rows = listed(therapist, "?status=overdue")
+    assert {row["Patient"]: row["Report link"] for row in rows} == {
+        "PF-LAST": "Out",
+        "PF-GONE": "Out, expired",
+    }

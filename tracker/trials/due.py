@@ -44,7 +44,12 @@ STATUS_CHOICES = {
 }
 DEFAULT_STATUSES = (FollowUpStatus.DUE, FollowUpStatus.OVERDUE)
 #: Whether a trial's report link is out with the patient, was used, or neither.
-REPORT_LINK_STATES = {"out": "Out", "used": "Used", "none": "None"}
+REPORT_LINK_STATES = {
+    "out": "Out",
+    "expired": "Out, expired",
+    "used": "Used",
+    "none": "None",
+}
 
 
 @dataclass(frozen=True)
@@ -139,14 +144,18 @@ def status_of(settings: ClinicSettings, today: date) -> sa.ColumnElement[str]:
     )
 
 
-def report_link_state() -> sa.ColumnElement[str]:
-    """``out``: the trial has an open link; else ``used`` if one was used; ``none``."""
+def report_link_state(settings: ClinicSettings, today: date) -> sa.ColumnElement[str]:
+    """``out``: the trial has an open link (``expired`` once it no longer
+    works, as :func:`tracker.patient_reports.links.usable` has it); else
+    ``used`` if one was used; ``none``."""
 
     def any_link(*conditions) -> sa.Exists:
         return sa.exists().where(ReportLink.trial_id == Trial.id, *conditions)
 
     is_open = (ReportLink.revoked_at.is_(None), ReportLink.used_at.is_(None))
+    days = days_between(sa.literal(today, sa.Date), Trial.trial_date)
     return sa.case(
+        (any_link(*is_open) & (days > settings.report_link_weeks * 7), "expired"),
         (any_link(*is_open), "out"),
         (any_link(ReportLink.used_at.is_not(None)), "used"),
         else_="none",
@@ -195,9 +204,9 @@ def due_rows(
     found = {
         trial_id: (status, link)
         for trial_id, status, link in db.session.execute(
-            sa.select(Trial.id, status_of(settings, today), report_link_state()).where(
-                Trial.id.in_([trial.id for trial in trials])
-            )
+            sa.select(
+                Trial.id, status_of(settings, today), report_link_state(settings, today)
+            ).where(Trial.id.in_([trial.id for trial in trials]))
         )
     }
     return [DueRow(trial, *found[trial.id]) for trial in trials]
