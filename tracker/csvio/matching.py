@@ -127,8 +127,9 @@ class _Matcher:
         new_patients, seen = self._last = ({}, {})
         for line, values, patient, trial, follow_up in rows:
             code = patient["code"]
-            reference = stored.get(code_key(code)) or new_patients.get(code_key(code))
-            reference = reference or self.new_patients.get(code_key(code))
+            any_case = code_key(code)
+            reference = stored.get(any_case) or new_patients.get(any_case)
+            reference = reference or self.new_patients.get(any_case)
             if not self._same_patient(line, values, patient, reference):
                 continue
             key = (
@@ -149,7 +150,7 @@ class _Matcher:
             self.report.accepted += 1
             self.report.follow_ups += follow_up is not None
             if reference is None:
-                new_patients[code_key(code)] = reference = patient
+                new_patients[any_case] = reference = patient
                 matched.patients.append(patient)
                 self.report.new_patients += 1
             matched.trials.append((trial, reference))

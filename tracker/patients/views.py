@@ -36,7 +36,6 @@ def create():
     if patient is None and form.validate_on_submit():
         patient = Patient()
         form.fill(patient)
-        db.session.add(patient)
         patient = once.commit_once(form, patient)
     if patient is not None:
         flash(f"Patient {patient.code} added.", "success")

@@ -8,7 +8,7 @@ from wtforms.validators import InputRequired, Length, ValidationError
 
 from ..labels import ACTIVITIES, INTERVENTIONS, RATING_LABELS
 from ..models import NOTES_MAX, PRODUCT_MAX, FollowUp, Trial
-from ..reporting.filters import NOT_RECORDED
+from ..reporting.filters import NOT_RECORDED, not_recorded
 from ..web.forms import (
     REASON_LETTERS,
     choice_field,
@@ -71,7 +71,7 @@ class TrialForm(FlaskForm):
 
     def validate_product(self, field):
         """The filters' name for "no product" cannot also be a product's."""
-        if (field.data or "").strip().casefold() == NOT_RECORDED:
+        if not_recorded(field.data) == NOT_RECORDED:
             raise ValidationError(
                 f"{NOT_RECORDED} stands for trials without a product: leave it blank."
             )

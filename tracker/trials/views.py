@@ -58,7 +58,6 @@ def create(patient_id: int):
     if trial is None and form.validate_on_submit():
         trial = Trial(patient=patient)
         form.fill(trial)
-        db.session.add(trial)
         trial = once.commit_once(form, trial)
     if trial is not None:
         verdict = trial.verdict(clinic_settings().relief_criterion)
@@ -112,7 +111,6 @@ def create_follow_up(trial_id: int):
     if follow_up is None and form.validate_on_submit():
         follow_up = FollowUp(trial=trial)
         form.fill(follow_up)
-        db.session.add(follow_up)
         follow_up = once.commit_once(form, follow_up)
     if follow_up is not None:
         flash("Follow-up recorded.", "success")

@@ -61,7 +61,7 @@ def earlier(form: OnceOnlyForm, model: type[Record]) -> Record | None:
 
 
 def commit_once(form: OnceOnlyForm, record: Record) -> Record:
-    """Commit the new ``record`` with the form's key; the record that stands.
+    """Add and commit the new ``record`` with the form's key; the record that stands.
 
     That is ``record``, or, when another submission of the same form saved
     first (a second thread, say), the earlier one, and then nothing of
@@ -70,6 +70,7 @@ def commit_once(form: OnceOnlyForm, record: Record) -> Record:
     """
     key = form.submission_key.data
     model = type(record)
+    db.session.add(record)
     try:
         db.session.flush()
         if key:
