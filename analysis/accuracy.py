@@ -19,8 +19,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
+from statsmodels.stats.proportion import confint_proportions_2indep
 
+from analysis._limits import limits
 from analysis._trials import (
     COUNTING_UNITS,
     CheckedTrials,
@@ -278,12 +279,7 @@ def _shares(
     All in one interval computation: the ROC's table has two for each cut-off.
     """
     counts, ns = np.asarray(counts, dtype="int64"), np.asarray(ns, dtype="int64")
-    low, high = np.full(len(ns), np.nan), np.full(len(ns), np.nan)
-    cases = ns > 0
-    if cases.any():
-        low[cases], high[cases] = proportion_confint(
-            counts[cases], ns[cases], alpha=0.05, method="wilson"
-        )
+    low, high = limits(counts, ns, "wilson")
     return [
         Estimate(int(count) / int(n), (float(lo), float(hi)))
         if n > 0

@@ -35,7 +35,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from statsmodels.stats.proportion import proportion_confint
+
+from analysis._limits import limits
 
 __all__ = ["clustered_intervals", "patient_pairs"]
 
@@ -119,16 +120,8 @@ def clustered_intervals(
     single = (within > 0) & (clusters == 1)
     effect[single] = n[single]
     effect[n == 0] = np.nan
-    effective_n = n / effect
-    low, high = np.full(groups, np.nan), np.full(groups, np.nan)
-    cases = n > 0
-    if cases.any():
-        low[cases], high[cases] = proportion_confint(
-            rate[cases] * effective_n[cases],
-            effective_n[cases],
-            alpha=0.05,
-            method="wilson",
-        )
+    effective_n = np.where(n > 0, n / effect, 0.0)
+    low, high = limits(rate * effective_n, effective_n, "wilson")
     return clusters.astype("int64"), effect, low, high
 
 

@@ -19,8 +19,8 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from statsmodels.stats.proportion import proportion_confint
 
+from analysis._limits import limits
 from analysis._trials import (
     COUNTING_UNITS,
     INTERVENTIONS,
@@ -163,17 +163,7 @@ def _intervals(
     count: np.ndarray, n: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Wilson and Clopper-Pearson limits; NaN where n is 0."""
-    limits = [np.full(len(n), np.nan) for _ in range(4)]
-    cases = n > 0
-    # statsmodels divides by n, so groups without cases never reach it.
-    if cases.any():
-        for offset, method in ((0, "wilson"), (2, "beta")):
-            low, high = proportion_confint(
-                count[cases], n[cases], alpha=0.05, method=method
-            )
-            limits[offset][cases] = low
-            limits[offset + 1][cases] = high
-    return tuple(limits)
+    return (*limits(count, n, "wilson"), *limits(count, n, "beta"))
 
 
 def _rate_frame(rate: str, count: np.ndarray, n: np.ndarray) -> dict[str, np.ndarray]:
