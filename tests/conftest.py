@@ -12,6 +12,7 @@ import shutil
 import subprocess
 from datetime import date, timedelta
 
+import flask_migrate
 import pytest
 import sqlalchemy as sa
 
@@ -99,6 +100,31 @@ def app(database_url):
 
 
 ROLES = ("therapist", "reviewer", "admin")
+
+
+@pytest.fixture
+def sqlite_app_at(tmp_path):
+    """An app on a new SQLite file migrated up to a given revision only:
+    ``sqlite_app_at("3b7c2e91d0a4")``, for the tests of a later migration."""
+    made = []
+
+    def at(revision: str):
+        old = create_app(
+            {
+                "TESTING": True,
+                "SECRET_KEY": "test",
+                "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'old.sqlite'}",
+            }
+        )
+        with old.app_context():
+            flask_migrate.upgrade(revision=revision)
+        made.append(old)
+        return old
+
+    yield at
+    for old in made:
+        with old.app_context():
+            db.engine.dispose()
 
 
 @pytest.fixture

@@ -1,11 +1,9 @@
 """Upgrading to codes unique regardless of case: a clash is named, nothing changed."""
 
-import flask_migrate
 import pytest
 import sqlalchemy as sa
 
 from tests.conftest import TEST_DATABASE_URL
-from tracker import create_app
 from tracker.extensions import db
 
 BEFORE = "3b7c2e91d0a4"
@@ -16,20 +14,9 @@ pytestmark = pytest.mark.skipif(
 
 
 @pytest.fixture
-def old_database(tmp_path):
-    """An SQLite database at the revision before, with some patients."""
-    app = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "test",
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'old.sqlite'}",
-        }
-    )
-    with app.app_context():
-        flask_migrate.upgrade(revision=BEFORE)
-    yield app
-    with app.app_context():
-        db.engine.dispose()
+def old_database(sqlite_app_at):
+    """An SQLite database at the revision before."""
+    return sqlite_app_at(BEFORE)
 
 
 def add_patients(app, *codes):

@@ -5,7 +5,6 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import TEST_DATABASE_URL
-from tracker import create_app
 from tracker.extensions import db
 
 BEFORE = "f64500aa5889"
@@ -16,17 +15,10 @@ pytestmark = pytest.mark.skipif(
 
 
 @pytest.fixture
-def old_database(tmp_path):
+def old_database(sqlite_app_at):
     """An SQLite database at the revision before, with a follow-up in it."""
-    app = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "test",
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'old.sqlite'}",
-        }
-    )
+    app = sqlite_app_at(BEFORE)
     with app.app_context():
-        flask_migrate.upgrade(revision=BEFORE)
         with db.engine.begin() as connection:
             connection.exec_driver_sql(
                 "INSERT INTO patient (id, code, notes, created_at) "
@@ -45,9 +37,7 @@ def old_database(tmp_path):
             )
             app.triggers_before = triggers(connection)
     assert len(app.triggers_before) > 6
-    yield app
-    with app.app_context():
-        db.engine.dispose()
+    return app
 
 
 def test_existing_follow_ups_become_clinic_follow_ups(old_database):

@@ -14,6 +14,8 @@ from urllib.parse import urlsplit
 import pytest
 from werkzeug.serving import make_server
 
+from bench.browser import LAUNCH_ARGS
+
 CHROMIUM = shutil.which("chromium") or "/usr/lib/chromium/chromium"
 ARTIFACTS = Path(__file__).parents[2] / "test-artifacts"
 WIDTHS = {"tablet": 768, "desktop": 1280}
@@ -34,16 +36,8 @@ def browser_type_launch_args(browser_type_launch_args):
     return {
         **browser_type_launch_args,
         "executable_path": CHROMIUM,
-        "args": [
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-            "--disable-quic",
-            "--lang=en-GB",
-        ],
+        # The benchmark's Chromium, as a clinic's browser would read the pages.
+        "args": [*LAUNCH_ARGS, "--lang=en-GB"],
     }
 
 

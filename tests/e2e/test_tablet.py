@@ -62,6 +62,9 @@ def sign_in(page: Page, base_url: str, username: str) -> None:
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_role("heading", name="Log in")).to_have_count(0)
+    # The menu button works once Bootstrap's script has run, at the end of
+    # the page: a tap before then does nothing.
+    page.wait_for_load_state("load")
 
 
 def open_menu_if_folded(page: Page) -> None:
