@@ -17,8 +17,7 @@
 
   function draw(element) {
     // The chart's layout kept apart from the page's: plotly measures as it
-    // draws, and each measurement would otherwise lay out the whole page
-    // (the dashboard's charts drew in about 900 ms instead of 750).
+    // draws, and each measurement would otherwise lay out the whole page.
     element.style.contain = "layout";
     var figure = JSON.parse(element.dataset.figure);
     var config = JSON.parse(element.dataset.config || "{}");
