@@ -2,7 +2,8 @@
 
 from flask import Flask
 
-from .database import backup, init_db
+from .backups import backup, restore
+from .database import init_db
 from .demo import demo_data
 from .imports import import_trials
 from .links import report_links
@@ -15,6 +16,7 @@ def register(app: Flask) -> None:
     commands = (
         init_db,
         backup,
+        restore,
         demo_data,
         create_user,
         report,

@@ -1,9 +1,6 @@
-"""``init-db`` and ``backup``: the database itself."""
+"""``init-db``: the database itself, and its app role."""
 
 import os
-import sqlite3
-from contextlib import closing
-from pathlib import Path
 
 import click
 import sqlalchemy as sa
@@ -114,64 +111,3 @@ def record_counts() -> dict[str, int]:
         )
         for model in RECORD_TABLES
     }
-
-
-@click.command("backup")
-@with_appcontext
-@click.argument("path", type=click.Path(dir_okay=False, writable=True, path_type=Path))
-def backup(path: Path):
-    """Copy the live SQLite database to PATH and check the copy."""
-    if db.engine.dialect.name != "sqlite":
-        raise click.ClickException(
-            "This database is not SQLite: back it up with pg_dump "
-            "(e.g. pg_dump --format=custom --file=tracker.dump DBNAME)."
-        )
-    if path.exists():
-        raise click.ClickException(f"{path} exists already; choose a new file name.")
-    # Written under a draft name, private from the start, and linked into
-    # place only once checked: a full disk or a failed check leaves nothing.
-    draft = path.with_name(f".{path.name}.{os.getpid()}.partial")
-    try:
-        os.close(os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-        integrity, counts = _copy_and_check(Path(db.engine.url.database), draft)
-        if integrity != "ok":
-            raise click.ClickException(
-                f"The copy failed its integrity check: {integrity}"
-            )
-        os.link(draft, path)  # never replaces a file that appeared meanwhile
-    except (sqlite3.Error, OSError) as error:
-        raise click.ClickException(
-            f"The backup could not be written to {path}: {_reason(error)}. "
-            "Nothing was left behind; free some space or choose another place."
-        ) from None
-    finally:
-        draft.unlink(missing_ok=True)
-    click.echo(f"Backed up to {path}: integrity ok.")
-    for table, count in counts.items():
-        click.echo(f"  {table}: {count} rows")
-
-
-def _copy_and_check(source_path: Path, target_path: Path) -> tuple[str, dict]:
-    """Copy the database into ``target_path``; its integrity and row counts."""
-    # The online-backup API copies a consistent snapshot while others write.
-    with (
-        closing(sqlite3.connect(source_path)) as source,
-        closing(sqlite3.connect(target_path)) as target,
-    ):
-        source.execute("PRAGMA busy_timeout=5000")
-        source.backup(target)
-        integrity = target.execute("PRAGMA integrity_check").fetchone()[0]
-        counts = {
-            model.__tablename__: target.execute(
-                f'SELECT count(*) FROM "{model.__tablename__}"'
-            ).fetchone()[0]
-            for model in RECORD_TABLES
-        }
-    return integrity, counts
-
-
-def _reason(error: Exception) -> str:
-    """What went wrong, in words: the OS's or SQLite's message."""
-    if isinstance(error, OSError) and error.strerror:
-        return error.strerror.lower()
-    return str(error)
