@@ -43,4 +43,5 @@ def settings_form(**overrides) -> dict:
         "session_absolute_hours": "12",
         "clinic_name": "",
         "report_link_weeks": "26",
+        "two_factor_required": "nobody",
     } | overrides

@@ -9,6 +9,7 @@ from tracker.models import Patient, Trial
 #: The only pages open without a login: a patient's report link needs its token.
 PUBLIC_ENDPOINTS = {
     "auth.login",
+    "auth.code",
     "auth.setup",
     "health.healthz",
     "patient_reports.report",

@@ -63,3 +63,10 @@ FOLLOW_UP_STATUSES = {
     "outcome_recorded": "Outcome recorded",
     "lost": "Lost to follow-up",
 }
+
+#: Who must sign in with a second factor, as the settings page offers it.
+TWO_FACTOR_LABELS = {
+    "nobody": "Nobody (each user may choose it)",
+    "admins": "Admins",
+    "admins_and_reviewers": "Admins and reviewers",
+}

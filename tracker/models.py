@@ -107,6 +107,10 @@ class User(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(
         sa.DateTime(timezone=True), default=utcnow
     )
+    #: The RFC 6238 secret (base32) of an enrolled second factor, else None.
+    totp_secret: Mapped[str | None] = mapped_column(sa.String(64))
+    #: The time step of the last code accepted: no code is accepted twice.
+    totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
 
     @property
     def is_active(self) -> bool:
@@ -118,6 +122,18 @@ class User(UserMixin, db.Model):
     def end_sessions(self) -> None:
         """Invalidate every session this user has, on every device."""
         self.session_token = new_session_token()
+
+
+class RecoveryCode(db.Model):
+    """One of a user's single-use codes for signing in without their phone."""
+
+    __tablename__ = "recovery_code"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"), index=True)
+    #: SHA-256 of the code: the codes are random, so a slow hash adds nothing.
+    code_hash: Mapped[str] = mapped_column(sa.String(64))
+    used_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
 
 class AuditEvent(db.Model):

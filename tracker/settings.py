@@ -20,7 +20,10 @@ DEFAULTS = {
     "SESSION_ABSOLUTE_HOURS": 12,
     "CLINIC_NAME": "",
     "REPORT_LINK_WEEKS": 26,
+    "TWO_FACTOR_REQUIRED": "nobody",
 }
+#: Who must sign in with a second factor (see tracker.auth.two_factor).
+TWO_FACTOR_CHOICES = ("nobody", "admins", "admins_and_reviewers")
 #: The longest absolute session lifetime an admin may choose: a week.
 MAX_SESSION_HOURS = 7 * 24
 #: The longest a clinic name may be: it heads the patient's sheet.
@@ -46,6 +49,8 @@ class ClinicSettings:
     clinic_name: str = ""
     #: A patient's report link stops working this many weeks after the trial.
     report_link_weeks: int = 26
+    #: Which roles must sign in with a second factor: one of TWO_FACTOR_CHOICES.
+    two_factor_required: str = "nobody"
 
     def __post_init__(self):
         if self.relief_criterion not in CLINIC_RELIEF_CRITERIA:
@@ -78,6 +83,8 @@ class ClinicSettings:
             raise ValueError(
                 f"REPORT_LINK_WEEKS must be between 1 and {MAX_REPORT_LINK_WEEKS}"
             )
+        if self.two_factor_required not in TWO_FACTOR_CHOICES:
+            raise ValueError(f"TWO_FACTOR_REQUIRED must be one of {TWO_FACTOR_CHOICES}")
 
     @classmethod
     def from_config(cls, config) -> ClinicSettings:
@@ -94,6 +101,7 @@ class ClinicSettings:
             session_absolute_hours=int(config["SESSION_ABSOLUTE_HOURS"]),
             clinic_name=config["CLINIC_NAME"],
             report_link_weeks=int(config["REPORT_LINK_WEEKS"]),
+            two_factor_required=config["TWO_FACTOR_REQUIRED"],
         )
 
     def as_config(self) -> dict:
@@ -108,6 +116,7 @@ class ClinicSettings:
             "SESSION_ABSOLUTE_HOURS": self.session_absolute_hours,
             "CLINIC_NAME": self.clinic_name,
             "REPORT_LINK_WEEKS": self.report_link_weeks,
+            "TWO_FACTOR_REQUIRED": self.two_factor_required,
         }
 
 

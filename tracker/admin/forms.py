@@ -27,7 +27,12 @@ from ..auth.forms import (
     new_password_fields,
     username_field,
 )
-from ..labels import RATING_LABELS, RELIEF_CRITERION_LABELS, ROLES
+from ..labels import (
+    RATING_LABELS,
+    RELIEF_CRITERION_LABELS,
+    ROLES,
+    TWO_FACTOR_LABELS,
+)
 from ..models import User
 from ..settings import CLINIC_NAME_MAX, MAX_REPORT_LINK_WEEKS, MAX_SESSION_HOURS
 from ..web.forms import choice_field, clean_text
@@ -160,6 +165,13 @@ class SettingsForm(FlaskForm):
                 f"Between 1 and {MAX_REPORT_LINK_WEEKS} weeks.",
             ),
         ],
+    )
+
+    two_factor_required = choice_field(
+        "Who must sign in with a code from their phone as well",
+        TWO_FACTOR_LABELS,
+        validators=[InputRequired("Choose who must use two-factor sign-in.")],
+        description="Those without it are sent to set it up at once.",
     )
 
     def validate_report_link_weeks(self, field):

@@ -4,7 +4,7 @@ import sqlalchemy as sa
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 
 from .. import audit
-from ..auth import password_rules
+from ..auth import password_rules, two_factor
 from ..auth.passwords import check_outside_transaction, hash_outside_transaction
 from ..extensions import db
 from ..models import AuditEvent, ClinicSetting, User
@@ -77,6 +77,25 @@ def update_user(user_id: int):
     return render_template("admin/user_form.html", form=form, user=user)
 
 
+@bp.post("/users/<int:user_id>/two-factor/reset")
+@requires("administer")
+def reset_two_factor(user_id: int):
+    """Remove a user's second factor (a lost phone); their sessions end."""
+    user = db.get_or_404(User, user_id)
+    if user.totp_secret is None:
+        flash(f"{user.username} has no second factor to reset.", "info")
+    else:
+        two_factor.reset(user)
+        audit.log_event("two_factor_reset", {"username": user.username})
+        db.session.commit()
+        flash(
+            f"Two-factor sign-in reset for {user.username}; their sessions ended. "
+            "They set it up again at their next login.",
+            "success",
+        )
+    return redirect(url_for("admin.update_user", user_id=user.id))
+
+
 def _leaves_no_active_admin(form: UserUpdateForm, user: User) -> bool:
     """Whether the change demotes or deactivates the last active administrator.
 
@@ -143,6 +162,7 @@ def settings():
             session_absolute_hours=form.session_absolute_hours.data,
             clinic_name=(form.clinic_name.data or "").strip(),
             report_link_weeks=form.report_link_weeks.data,
+            two_factor_required=form.two_factor_required.data,
         )
         old, new = current.as_config(), chosen.as_config()
         changes = {

@@ -133,3 +133,33 @@ class PasswordChangeForm(FlaskForm):
 
     def account_username(self) -> str:
         return current_user.username
+
+
+class CodeForm(FlaskForm):
+    """The code from the authenticator app, or a recovery code, after the password."""
+
+    code = StringField(
+        "Code from your authenticator app",
+        validators=[
+            InputRequired("Enter the 6-digit code, or one of your recovery codes."),
+            Length(max=20, message="A code is 6 digits; a recovery code 13."),
+        ],
+        description="Lost your phone? Enter one of your recovery codes instead.",
+        render_kw={"autocomplete": "one-time-code", "autofocus": True},
+    )
+
+
+class EnrolForm(FlaskForm):
+    """The first code from the app, proving it holds the secret."""
+
+    code = StringField(
+        "The 6-digit code the app now shows",
+        validators=[
+            InputRequired("Enter the 6-digit code the app shows."),
+            Regexp(r"^\s*\d{3}\s?\d{3}\s*$", message="The code is 6 digits."),
+        ],
+        render_kw={
+            "autocomplete": "one-time-code",
+            "inputmode": "numeric",
+        },
+    )

@@ -20,9 +20,10 @@ from flask_login import current_user, login_user, logout_user
 from .. import audit
 from ..extensions import db, login_manager
 from ..models import User
-from ..web.access import public, requires
-from . import throttle
-from .forms import LoginForm, PasswordChangeForm, SetupForm
+from ..patient_reports import qr
+from ..web.access import open_while_enrolling, public, requires
+from . import throttle, two_factor
+from .forms import CodeForm, EnrolForm, LoginForm, PasswordChangeForm, SetupForm
 from .passwords import (
     check_outside_transaction,
     hash_outside_transaction,
@@ -107,9 +108,20 @@ def login():
             db.session.commit()
             form.password.errors.append("Wrong user name or password.")
             return render_template("auth/login.html", form=form), 200
-        throttle.mark_succeeded(attempt)
         if needs_rehash(user.password_hash):
             user.password_hash = hash_password(form.password.data)
+        if user.totp_secret:
+            # The attempt stays a failure until the code is right too.
+            db.session.commit()
+            session.clear()
+            session[PENDING] = {
+                "token": user.session_token,
+                "attempt": attempt,
+                "at": datetime.now(UTC).timestamp(),
+                "next": _safe_next(request.args.get("next")),
+            }
+            return redirect(url_for("auth.code"))
+        throttle.mark_succeeded(attempt)
         audit.log_event("login", {"address": address}, user=user)
         db.session.commit()
         _start_session(user)
@@ -117,8 +129,100 @@ def login():
     return render_template("auth/login.html", form=form)
 
 
+#: The session key of a login whose password was right, awaiting its code.
+PENDING = "pending_login"
+#: How long the code may take after the password.
+PENDING_SECONDS = 5 * 60
+
+
+@bp.route("/code", methods=["GET", "POST"])
+@public
+def code():
+    """The second step of a login: a code from the app, or a recovery code."""
+    pending = session.get(PENDING)
+    if not pending or datetime.now(UTC).timestamp() - pending["at"] > PENDING_SECONDS:
+        session.pop(PENDING, None)
+        flash("Please log in again.", "info")
+        return redirect(url_for("auth.login"))
+    form = CodeForm()
+    if not form.validate_on_submit():
+        return render_template("auth/code.html", form=form)
+    address = request.remote_addr or "-"
+    user = db.session.scalar(
+        sa.select(User).where(User.session_token == pending["token"], User.active)
+    )
+    if user is None:
+        session.pop(PENDING, None)
+        return redirect(url_for("auth.login"))
+    # A wrong code counts as a failed login, in the same throttle.
+    attempt = throttle.start_attempt(user.username, address)
+    if attempt is None:
+        session.pop(PENDING, None)
+        return render_template(
+            "auth/login.html",
+            form=LoginForm(),
+            refused="Too many failed logins. Wait 15 minutes and try again.",
+        ), 429
+    user = db.session.get(User, user.id)  # the throttle's rollback expired it
+    if not two_factor.check_code(user, form.code.data):
+        audit.log_event(
+            "login_failed",
+            {"username": user.username, "address": address, "step": "code"},
+        )
+        db.session.commit()
+        form.code.errors.append("That code is wrong, or was used already.")
+        return render_template("auth/code.html", form=form), 200
+    throttle.mark_succeeded(attempt)
+    throttle.mark_succeeded(pending["attempt"])
+    audit.log_event("login", {"address": address, "second_factor": True}, user=user)
+    db.session.commit()
+    _start_session(user)
+    return redirect(pending["next"])
+
+
+#: The session key of a secret shown for enrolment, not yet confirmed.
+ENROLLING = "totp_enrolling"
+
+
+@bp.route("/two-factor", methods=["GET", "POST"])
+@requires("read")
+@open_while_enrolling
+def two_factor_page():
+    """Set up two-factor sign-in: scan the code, then type what the app shows."""
+    user = current_user._get_current_object()
+    if user.totp_secret:
+        left = two_factor.recovery_codes_left(user)
+        return render_template("auth/two_factor.html", enrolled=True, left=left)
+    secret = session.get(ENROLLING) or two_factor.new_secret()
+    session[ENROLLING] = secret
+    form = EnrolForm()
+    if form.validate_on_submit():
+        step = two_factor.accepted_step(secret, form.code.data, None)
+        if step is None:
+            form.code.errors.append(
+                "That code does not match. Check the phone's clock is right, "
+                "then type the code the app shows now."
+            )
+        else:
+            user.totp_secret, user.totp_last_step = secret, step
+            codes = two_factor.new_recovery_codes(user)
+            audit.log_event("two_factor_enrol")
+            db.session.commit()
+            session.pop(ENROLLING)
+            return render_template("auth/recovery_codes.html", codes=codes)
+    uri = two_factor.enrolment_uri(secret, user.username)
+    return render_template(
+        "auth/two_factor.html",
+        enrolled=False,
+        form=form,
+        secret=secret,
+        qr=qr.svg(uri, title="QR code for your authenticator app"),
+    )
+
+
 @bp.post("/logout")
 @requires("read")
+@open_while_enrolling
 def logout():
     """Log out, ending this user's sessions everywhere."""
     current_user.end_sessions()

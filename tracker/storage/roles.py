@@ -36,6 +36,8 @@ PRIVILEGES = {
     "clinic_setting": ("SELECT", "INSERT", "UPDATE"),
     # A create form's one-time key is saved with its record, never changed.
     "form_submission": ("SELECT", "INSERT"),
+    # Recovery codes are marked used; an admin's reset deletes a user's codes.
+    "recovery_code": ("SELECT", "INSERT", "UPDATE", "DELETE"),
     # The app checks whether the schema is current.
     "alembic_version": ("SELECT",),
 }

@@ -42,6 +42,13 @@ def public(view):
     return view
 
 
+def open_while_enrolling(view):
+    """Mark a view as open to a user the clinic still requires to enrol a
+    second factor (enrolment itself, logging out)."""
+    view.open_while_enrolling = True
+    return view
+
+
 def can(permission: str) -> bool:
     """Whether the current user holds ``permission``."""
     return (
@@ -66,6 +73,9 @@ def register(app: Flask) -> None:
             return _logged_out(too_old)
         if _idle_too_long():
             return _logged_out("You were logged out after a period without activity.")
+        if _must_enrol() and not getattr(view, "open_while_enrolling", False):
+            flash("The clinic requires two-factor sign-in: set it up first.", "info")
+            return redirect(url_for("auth.two_factor_page"))
         permission = getattr(view, "required_permission", None)
         if permission is None or not can(permission):
             abort(403, "Your role does not allow this page.")
@@ -96,6 +106,16 @@ def _logged_in_too_long() -> str | None:
     ):
         return None
     return f"Your session reached its {hours}-hour limit. Please log in again."
+
+
+def _must_enrol() -> bool:
+    """Whether the clinic requires a second factor the user has not set up."""
+    from ..auth.two_factor import required_for
+    from ..settings import clinic_settings
+
+    return current_user.totp_secret is None and required_for(
+        current_user, clinic_settings().two_factor_required
+    )
 
 
 def _idle_too_long() -> bool:
