@@ -71,15 +71,12 @@ def _write(path: Path, passphrase: str | None) -> dict[str, int]:
     with tempfile.TemporaryDirectory(dir=path.parent, prefix=".backup-") as folder:
         copy = Path(folder) / "copy"
         if db.engine.dialect.name == "postgresql":
-            with db.engine.connect() as connection:
-                schema = connection.scalar(sa.text("SELECT current_schema()"))
-            backups.pg_dump(db.engine.url, schema, copy)
+            backups.pg_dump(db.engine.url, backups.current_schema(db.engine), copy)
             counts = backups.pg_dump_counts(copy)
         else:
             backups.sqlite_copy(Path(db.engine.url.database), copy)
             backups.sqlite_check(copy)
-            with sa.create_engine(f"sqlite:///{copy}").connect() as connection:
-                counts = backups.table_counts(connection)
+            counts, _ = backups.sqlite_file_contents(copy)
         finished = copy
         if passphrase is not None:
             finished = Path(folder) / "encrypted"
@@ -125,10 +122,10 @@ def _restore(path: Path, folder: Path, force: bool) -> dict[str, int]:
     if backups.kind(path) == "age":
         plain = folder / "backup"
         backups.decrypt(path, plain, _passphrase(confirm=False))
-    dialect = db.engine.dialect.name
-    if backups.kind(plain) != dialect:
+    dialect, held_kind = db.engine.dialect.name, backups.kind(plain)
+    if held_kind != dialect:
         raise BackupError(
-            f"{path} is a backup of a {backups.kind(plain)} database, but "
+            f"{path} is a backup of a {held_kind} database, but "
             f"DATABASE_URL names {dialect}. Nothing was restored."
         )
     with db.engine.connect() as connection:
@@ -159,9 +156,7 @@ def _restore(path: Path, folder: Path, force: bool) -> dict[str, int]:
 
 def _restore_sqlite(plain: Path) -> tuple[dict[str, int], set[str]]:
     backups.sqlite_check(plain)
-    with sa.create_engine(f"sqlite:///{plain}").connect() as connection:
-        expected = backups.table_counts(connection)
-        expected_guards = backups.guards(connection)
+    expected, expected_guards = backups.sqlite_file_contents(plain)
     db.session.remove()
     db.engine.dispose()
     backups.sqlite_copy(plain, Path(db.engine.url.database))
@@ -170,19 +165,17 @@ def _restore_sqlite(plain: Path) -> tuple[dict[str, int], set[str]]:
 
 def _restore_postgresql(plain: Path, has_tables: bool) -> tuple[dict, set[str]]:
     contents = backups.pg_contents(plain)
-    with db.engine.connect() as connection:
-        schema = connection.scalar(sa.text("SELECT current_schema()"))
-    if backups.pg_schema(contents) != schema:
+    held, schema = backups.pg_schema(contents), backups.current_schema(db.engine)
+    if held != schema:
         raise BackupError(
-            f"The backup holds schema {backups.pg_schema(contents)}, but the "
-            f"database's is {schema}. Nothing was restored."
+            f"The backup holds schema {held}, but the database's is {schema}. "
+            "Nothing was restored."
         )
     expected = backups.pg_dump_counts(plain)
-    guards = {line.split()[-2] for line in contents if " TRIGGER " in line}
     db.session.remove()
     db.engine.dispose()
     backups.pg_restore(db.engine.url, plain, contents, clean=has_tables)
-    return expected, {name for name in guards if backups.GUARD in name}
+    return expected, backups.pg_guards(contents)
 
 
 def _reason(error: Exception) -> str:

@@ -149,6 +149,12 @@ def pg_schema(contents: list[str]) -> str:
     raise BackupError("The dump holds no tables: it is not a tracker backup.")
 
 
+def pg_guards(contents: list[str]) -> set[str]:
+    """The guard triggers a dump's table of contents holds."""
+    triggers = {line.split()[-2] for line in contents if " TRIGGER " in line}
+    return {name for name in triggers if GUARD in name}
+
+
 def pg_dump_counts(dump: Path) -> dict[str, int]:
     """Each table's rows as written in the dump itself, not in any database."""
     counts, table = {}, None
@@ -188,6 +194,22 @@ def pg_restore(url: sa.URL, dump: Path, contents: list[str], clean: bool) -> Non
 
 
 # Either database, through SQLAlchemy
+
+
+def current_schema(engine: sa.Engine) -> str:
+    """PostgreSQL: the schema the tracker's tables are in (its search path)."""
+    with engine.connect() as connection:
+        return connection.scalar(sa.text("SELECT current_schema()"))
+
+
+def sqlite_file_contents(path: Path) -> tuple[dict[str, int], set[str]]:
+    """An SQLite file's row counts per table and its guard triggers."""
+    engine = sa.create_engine(f"sqlite:///{path}")
+    try:
+        with engine.connect() as connection:
+            return table_counts(connection), guards(connection)
+    finally:
+        engine.dispose()
 
 
 def table_counts(connection: sa.Connection) -> dict[str, int]:
