@@ -1,0 +1,46 @@
+"""The tables, by concern: accounts, clinical records, and the tracker's own records.
+
+Everything is importable from here, as ``from tracker.models import Trial``.
+"""
+
+from .accounts import LoginAttempt, RecoveryCode, User
+from .clinical import FollowUp, Patient, Trial
+from .common import (
+    CODE_MAX,
+    NOTES_MAX,
+    PRODUCT_MAX,
+    REASON_MAX,
+    SUBMISSION_KEY_LENGTH,
+    USERNAME_MAX,
+    ClinicalRecord,
+    utcnow,
+)
+from .records import (
+    AuditEvent,
+    ClinicSetting,
+    FormSubmission,
+    ReportLink,
+    ReportLinkRefusal,
+)
+
+__all__ = [
+    "CODE_MAX",
+    "NOTES_MAX",
+    "PRODUCT_MAX",
+    "REASON_MAX",
+    "SUBMISSION_KEY_LENGTH",
+    "USERNAME_MAX",
+    "AuditEvent",
+    "ClinicSetting",
+    "ClinicalRecord",
+    "FollowUp",
+    "FormSubmission",
+    "LoginAttempt",
+    "Patient",
+    "RecoveryCode",
+    "ReportLink",
+    "ReportLinkRefusal",
+    "Trial",
+    "User",
+    "utcnow",
+]
