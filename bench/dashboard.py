@@ -40,6 +40,7 @@ from tracker.dashboard.cache import ComputedCache  # noqa: E402
 from tracker.extensions import db  # noqa: E402
 from tracker.models import FollowUp, Patient, Trial, User  # noqa: E402
 from tracker.settings import ClinicSettings  # noqa: E402
+from tracker.sites.membership import default_sites
 from tracker.storage.schema import upgrade_database  # noqa: E402
 from tracker.storage.sql import days_between  # noqa: E402
 
@@ -200,6 +201,7 @@ def measure(url: str, trials: int, repeat: int, seed: int) -> dict:
                 username="bench-reviewer",
                 role="reviewer",
                 password_hash=hash_password(PASSWORD),
+                sites=default_sites(),
             )
         )
         db.session.commit()

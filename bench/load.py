@@ -127,6 +127,7 @@ def prepare_accounts(database_url: str, therapists: int, reviewers: int) -> None
     from tracker.auth.passwords import hash_password
     from tracker.extensions import db
     from tracker.models import User
+    from tracker.sites.membership import default_sites
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "x"})
     password_hash = hash_password(PASSWORD)
@@ -137,7 +138,12 @@ def prepare_accounts(database_url: str, therapists: int, reviewers: int) -> None
         for username, role in names:
             if username not in existing:
                 db.session.add(
-                    User(username=username, role=role, password_hash=password_hash)
+                    User(
+                        username=username,
+                        role=role,
+                        password_hash=password_hash,
+                        sites=default_sites(),
+                    )
                 )
         db.session.commit()
         db.engine.dispose()

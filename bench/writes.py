@@ -28,6 +28,7 @@ from tracker import create_app
 from tracker.auth.passwords import hash_password
 from tracker.extensions import db
 from tracker.models import Patient, User
+from tracker.sites.membership import default_sites
 from tracker.storage import database
 
 PASSWORD = "bench password 1"
@@ -37,7 +38,12 @@ def ensure_account(username: str, role: str) -> None:
     """Add a benchmark account with :data:`PASSWORD` unless it exists."""
     if not db.session.scalar(sa.select(User.id).where(User.username == username)):
         db.session.add(
-            User(username=username, role=role, password_hash=hash_password(PASSWORD))
+            User(
+                username=username,
+                role=role,
+                password_hash=hash_password(PASSWORD),
+                sites=default_sites(),
+            )
         )
         db.session.commit()
 

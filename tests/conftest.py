@@ -21,7 +21,7 @@ from tests.helpers import PASSWORD
 from tracker import create_app
 from tracker.auth.passwords import hash_password
 from tracker.extensions import db
-from tracker.models import FollowUp, Patient, Trial, User
+from tracker.models import DEFAULT_SITE_ID, FollowUp, Patient, Site, Trial, User
 from tracker.storage.schema import upgrade_database
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
@@ -168,7 +168,14 @@ def users(app, password_hash):
     """One account per role, named after it, all with :data:`PASSWORD`."""
     with app.app_context():
         for role in ROLES:
-            db.session.add(User(username=role, role=role, password_hash=password_hash))
+            db.session.add(
+                User(
+                    username=role,
+                    role=role,
+                    password_hash=password_hash,
+                    sites=[db.session.get(Site, DEFAULT_SITE_ID)],
+                )
+            )
         db.session.commit()
     return ROLES
 

@@ -39,13 +39,36 @@ def run_migrations_online():
         )
         with context.begin_transaction():
             context.run_migrations()
+            if connection.dialect.name == "sqlite":
+                _check_references(connection)
 
     given = config.attributes.get("connection")
     if given is not None:
         run(given)
         return
     with target_db.engine.connect() as connection:
-        run(connection)
+        if connection.dialect.name != "sqlite":
+            run(connection)
+            return
+        # SQLite will not add a column that references a table while it
+        # enforces foreign keys, and cannot stop enforcing them inside a
+        # transaction: migrations run with enforcement off, and every
+        # reference is checked before they commit (_check_references). The
+        # connection is then discarded, not pooled: the pragma would be a
+        # no-op if a transaction were still open, and the pool's next
+        # connection gets the app's pragmas afresh.
+        connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+        try:
+            run(connection)
+        finally:
+            connection.invalidate()
+
+
+def _check_references(connection):
+    """Refuse to commit a migration that left a row pointing at nothing."""
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+    if broken:
+        raise RuntimeError(f"The migration left broken references: {broken[:5]}")
 
 
 if context.is_offline_mode():

@@ -22,9 +22,12 @@ from .records import (
     ReportLink,
     ReportLinkRefusal,
 )
+from .sites import DEFAULT_SITE_ID, SITE_NAME_MAX, Site, user_site
 
 __all__ = [
     "CODE_MAX",
+    "DEFAULT_SITE_ID",
+    "SITE_NAME_MAX",
     "NOTES_MAX",
     "PRODUCT_MAX",
     "REASON_MAX",
@@ -40,7 +43,9 @@ __all__ = [
     "RecoveryCode",
     "ReportLink",
     "ReportLinkRefusal",
+    "Site",
     "Trial",
     "User",
+    "user_site",
     "utcnow",
 ]

@@ -6,11 +6,12 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from flask_login import UserMixin
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from ..labels import ROLES
 from .common import USERNAME_MAX, _one_of, new_session_token, utcnow
+from .sites import Site, user_site
 
 
 class User(UserMixin, db.Model):
@@ -34,6 +35,17 @@ class User(UserMixin, db.Model):
     totp_secret: Mapped[str | None] = mapped_column(sa.String(64))
     #: The time step of the last code accepted: no code is accepted twice.
     totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
+    #: Sees every site's patients (admins do whatever this says).
+    all_sites: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    #: The sites whose patients the user sees, unless :attr:`sees_every_site`.
+    sites: Mapped[list[Site]] = relationship(
+        secondary=user_site, order_by=Site.name, lazy="selectin"
+    )
+
+    @property
+    def sees_every_site(self) -> bool:
+        """Admins always; reviewers and therapists when an admin said so."""
+        return self.role == "admin" or self.all_sites
 
     @property
     def is_active(self) -> bool:

@@ -26,6 +26,7 @@ from .common import (
     _one_of,
     _pain_score,
 )
+from .sites import DEFAULT_SITE_ID, Site
 
 
 class Patient(ClinicalRecord, db.Model):
@@ -42,6 +43,13 @@ class Patient(ClinicalRecord, db.Model):
     sex: Mapped[str | None] = mapped_column(sa.String(10))
     affected_side: Mapped[str | None] = mapped_column(sa.String(10))
     notes: Mapped[str] = mapped_column(sa.Text, default="")
+    site_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("site.id"),
+        index=True,
+        default=DEFAULT_SITE_ID,
+        server_default=str(DEFAULT_SITE_ID),
+    )
+    site: Mapped[Site] = relationship()
     trials: Mapped[list[Trial]] = relationship(
         back_populates="patient", order_by="(Trial.trial_date, Trial.id)"
     )

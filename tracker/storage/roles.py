@@ -38,6 +38,10 @@ PRIVILEGES = {
     "form_submission": ("SELECT", "INSERT"),
     # Recovery codes are marked used; an admin's reset deletes a user's codes.
     "recovery_code": ("SELECT", "INSERT", "UPDATE", "DELETE"),
+    # Sites are renamed or retired, never deleted; a user's sites are
+    # assigned and unassigned.
+    "site": ("SELECT", "INSERT", "UPDATE"),
+    "user_site": ("SELECT", "INSERT", "DELETE"),
     # The app checks whether the schema is current.
     "alembic_version": ("SELECT",),
 }

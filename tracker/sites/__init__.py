@@ -1,0 +1,1 @@
+"""Sites: the clinics of a group, and keeping each site's patients to its staff."""
