@@ -13,7 +13,15 @@ from ..reporting.filters import (
     parse_filters,
 )
 
-FILTER_NAMES = ("since", "until", "intervention", "activity", "therapist", "product")
+FILTER_NAMES = (
+    "since",
+    "until",
+    "intervention",
+    "activity",
+    "therapist",
+    "product",
+    "site",
+)
 
 
 def existing_user(username: str) -> User:
@@ -49,6 +57,7 @@ def filter_options(*, unit: bool = False):
         ),
         click.option("--therapist", help="The user name that recorded the trials."),
         click.option("--product", help="The product name, as recorded."),
+        click.option("--site", help="A site's name: its patients' trials only."),
     ]
     if unit:
         options.append(click.option("--unit", help=" or ".join(COUNTING_UNITS) + "."))

@@ -30,6 +30,7 @@ from flask import current_app
 
 from ..extensions import db
 from ..models import AuditEvent, FollowUp, Patient, Trial
+from ..sites import scope
 
 #: How many computed views each process keeps (filters differ per reviewer).
 MAX_ENTRIES = 16
@@ -55,13 +56,15 @@ def data_version() -> tuple:
     )
     return tuple(
         db.session.execute(
-            sa.select(
-                newest,
-                recent,
-                *(
-                    sa.select(sa.func.max(table.id)).scalar_subquery()
-                    for table in (Patient, Trial, FollowUp)
-                ),
+            scope.every_site(
+                sa.select(
+                    newest,
+                    recent,
+                    *(
+                        sa.select(sa.func.max(table.id)).scalar_subquery()
+                        for table in (Patient, Trial, FollowUp)
+                    ),
+                )
             )
         ).one()
     )
@@ -111,4 +114,5 @@ def cached(kind: str, key: Hashable, compute: Callable[[], T]) -> T:
     """``compute()``, or what it gave before for the same kind, key and data."""
     if not current_app.config.get("DASHBOARD_CACHE", True):
         return compute()
-    return computed_cache().get_or_compute((kind, key, data_version()), compute)
+    key = (kind, key, scope.cache_key(), data_version())
+    return computed_cache().get_or_compute(key, compute)

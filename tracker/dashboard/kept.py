@@ -36,6 +36,7 @@ from ..reporting.frames import (
     trials_query,
 )
 from ..settings import ClinicSettings
+from ..sites import scope
 from .cache import ComputedCache
 
 #: How many filtered frames each process keeps (about 7 MB per 100k trials).
@@ -79,7 +80,7 @@ def current_trials_frame(
     )
     # The counting unit is chosen in the analysis, not in the query.
     shown = sorted(item for item in filters.as_args().items() if item[0] != "unit")
-    key = (tuple(shown), settings)
+    key = (tuple(shown), settings, scope.cache_key())
     query = trials_query(filters, settings)
     kept = kept_frames.get(key)
     kept = _read_all(query) if kept is None else _brought_up_to_date(kept, query)
@@ -90,10 +91,12 @@ def current_trials_frame(
 def _newest() -> tuple[int, int, int]:
     """The newest audit id and the largest trial and follow-up ids, in one statement."""
     row = db.session.execute(
-        sa.select(
-            *(
-                sa.select(sa.func.coalesce(sa.func.max(column), 0)).scalar_subquery()
-                for column in (AuditEvent.id, Trial.id, FollowUp.id)
+        scope.every_site(
+            sa.select(
+                *(
+                    sa.select(sa.func.coalesce(sa.func.max(c), 0)).scalar_subquery()
+                    for c in (AuditEvent.id, Trial.id, FollowUp.id)
+                )
             )
         )
     ).one()
@@ -106,9 +109,11 @@ def _read_all(query: sa.Select) -> KeptColumns:
     audit_id, trial_id, follow_up_id = _newest()
     low = max(audit_id - LOOK_BACK, 0) + 1
     present = db.session.scalars(
-        sa.select(AuditEvent.id)
-        .where(AuditEvent.id.between(low, audit_id))
-        .order_by(AuditEvent.id)
+        scope.every_site(
+            sa.select(AuditEvent.id)
+            .where(AuditEvent.id.between(low, audit_id))
+            .order_by(AuditEvent.id)
+        )
     ).all()
     return KeptColumns(
         columns=read_columns(query),
@@ -132,15 +137,17 @@ def _brought_up_to_date(kept: KeptColumns, query: sa.Select) -> KeptColumns:
         return kept
     newer = AuditEvent.id.between(kept.audit_id + 1, audit_id)
     events = db.session.execute(
-        sa.select(AuditEvent.id, AuditEvent.table_name, AuditEvent.record_id)
-        .where(
-            sa.or_(
-                newer,
-                *(AuditEvent.id.between(gap.low, gap.high) for gap in waiting),
+        scope.every_site(
+            sa.select(AuditEvent.id, AuditEvent.table_name, AuditEvent.record_id)
+            .where(
+                sa.or_(
+                    newer,
+                    *(AuditEvent.id.between(gap.low, gap.high) for gap in waiting),
+                )
             )
+            .order_by(AuditEvent.id)
+            .limit(MOST_CHANGES + 1)
         )
-        .order_by(AuditEvent.id)
-        .limit(MOST_CHANGES + 1)
     ).all()
     if len(events) > MOST_CHANGES:
         return _read_all(query)
@@ -184,16 +191,18 @@ def _changed_trials(events: list, kept: KeptColumns) -> list[int]:
         )
     )
     return db.session.scalars(
-        sa.select(Trial.id)
-        .where(
-            sa.or_(
-                Trial.id.in_(record_ids[Trial]),
-                Trial.id > kept.trial_id,
-                Trial.patient_id.in_(record_ids[Patient]),
-                Trial.id.in_(follow_ups),
+        scope.every_site(
+            sa.select(Trial.id)
+            .where(
+                sa.or_(
+                    Trial.id.in_(record_ids[Trial]),
+                    Trial.id > kept.trial_id,
+                    Trial.patient_id.in_(record_ids[Patient]),
+                    Trial.id.in_(follow_ups),
+                )
             )
+            .limit(MOST_CHANGES + 1)
         )
-        .limit(MOST_CHANGES + 1)
     ).all()
 
 

@@ -3,8 +3,9 @@
 from datetime import date
 
 import sqlalchemy as sa
+from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, StringField, TextAreaField
+from wtforms import IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import (
     InputRequired,
     Length,
@@ -16,6 +17,8 @@ from wtforms.validators import (
 from ..extensions import db
 from ..labels import SEXES, SIDES
 from ..models import CODE_MAX, NOTES_MAX, Patient
+from ..sites import scope
+from ..sites.membership import sites_for_new_patients
 from ..web.forms import choice_field, reason_field, stripped
 from ..web.once import OnceOnlyForm
 
@@ -58,24 +61,34 @@ class PatientForm(FlaskForm):
         self._patient = patient
 
     def validate_code(self, field):
-        """Codes identify patients, so no two may share one."""
+        """Codes identify patients across the group, so no two may share one."""
         if not field.data:
             raise ValidationError("Enter the patient's clinic code.")
-        if (taken := self.code_in_use(field.data)) is not None:
-            spelt = "" if taken == field.data else f" (as {taken})"
-            raise ValidationError(f"Clinic code {field.data} is already in use{spelt}.")
+        taken = self.code_in_use(field.data)
+        if taken is None:
+            return
+        code, site_id = taken
+        sites = scope.visible_sites()
+        if sites is not None and site_id not in sites:
+            raise ValidationError(
+                f"Clinic code {field.data} is already in use at another site "
+                "of the group."
+            )
+        spelt = "" if code == field.data else f" (as {code})"
+        raise ValidationError(f"Clinic code {field.data} is already in use{spelt}.")
 
-    def code_in_use(self, code: str) -> str | None:
-        """Another patient's code equal to ``code`` regardless of case, if any.
+    def code_in_use(self, code: str) -> tuple[str, int] | None:
+        """Another patient's code equal to ``code`` regardless of case, and site.
 
-        PF-0001 and pf-0001 would name one patient to a reader.
+        PF-0001 and pf-0001 would name one patient to a reader. Every site
+        is searched: the database keeps codes unique across the group.
         """
-        query = sa.select(Patient.code).where(
+        query = sa.select(Patient.code, Patient.site_id).where(
             sa.func.lower(Patient.code) == sa.func.lower(code)
         )
         if self._patient is not None:
             query = query.where(Patient.id != self._patient.id)
-        return db.session.scalar(query)
+        return db.session.execute(scope.every_site(query)).first()
 
     def validate_birth_year(self, field):
         """A birth year cannot lie ahead."""
@@ -91,11 +104,39 @@ class PatientForm(FlaskForm):
         patient.notes = self.notes.data or ""
 
 
-class NewPatientForm(PatientForm, OnceOnlyForm):
+class PatientSiteForm(PatientForm):
+    """The patient form of the screens: with the site, among the user's own."""
+
+    site_id = SelectField("Site", coerce=int, validate_choice=False)
+
+    def __init__(self, *args, patient: Patient | None = None, **kwargs):
+        super().__init__(*args, patient=patient, **kwargs)
+        sites = sites_for_new_patients(current_user)
+        if patient is not None and patient.site not in sites:
+            sites.insert(0, patient.site)  # retired since, or not the user's
+        self.site_id.choices = [(site.id, site.name) for site in sites]
+        if len(sites) == 1 and not self.site_id.raw_data:
+            self.site_id.data = sites[0].id
+
+    def validate_site_id(self, field):
+        """A patient belongs to one of the user's open sites."""
+        if not field.choices:
+            raise ValidationError(
+                "You work at no open site: ask an administrator to add you to one."
+            )
+        if field.data not in {value for value, _ in field.choices}:
+            raise ValidationError("Choose one of your sites.")
+
+    def fill(self, patient: Patient) -> None:
+        super().fill(patient)
+        patient.site_id = self.site_id.data
+
+
+class NewPatientForm(PatientSiteForm, OnceOnlyForm):
     """A new patient, saved once however often the form is sent."""
 
 
-class PatientUpdateForm(PatientForm):
+class PatientUpdateForm(PatientSiteForm):
     """A correction to a patient's details, with its reason."""
 
     reason = reason_field()

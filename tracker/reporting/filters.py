@@ -17,7 +17,17 @@ from wtforms import DateField, Form, StringField
 from wtforms.validators import Optional, ValidationError
 
 from ..labels import ACTIVITIES, INTERVENTIONS
-from ..models import PRODUCT_MAX, USERNAME_MAX, Patient, Trial, User
+from ..models import (
+    PRODUCT_MAX,
+    SITE_NAME_MAX,
+    USERNAME_MAX,
+    Patient,
+    Site,
+    Trial,
+    User,
+)
+from ..sites import scope
+from ..sites.membership import site_named
 from ..web.forms import choice_field, stripped
 
 #: The product or therapist filter's value for trials without one: the
@@ -42,6 +52,8 @@ class TrialFilters:
     therapist: str | None = None
     #: A product, or :data:`NOT_RECORDED` for trials without one.
     product: str | None = None
+    #: A site's name: its patients' trials only (within the user's sites).
+    site: str | None = None
     unit: str = "patient"
 
     def as_args(self) -> dict[str, str]:
@@ -53,6 +65,7 @@ class TrialFilters:
             "activity": self.activity or "",
             "therapist": self.therapist or "",
             "product": self.product or "",
+            "site": self.site or "",
             "unit": self.unit if self.unit != "patient" else "",
         }
         return {key: value for key, value in args.items() if value}
@@ -71,6 +84,9 @@ class TrialFilters:
         so (``patient_joined=False``): the voided patients, a handful, are
         then left out with ``NOT EXISTS``.
         """
+        sites = scope.visible_sites()
+        if sites is not None:
+            query = query.where(scope.trial_is_visible(sites, patient_joined))
         if not include_voided:
             query = query.where(Trial.voided_at.is_(None))
             if patient_joined:
@@ -100,6 +116,18 @@ class TrialFilters:
             query = query.where(sa.func.coalesce(Trial.product, "") == "")
         elif self.product:
             query = query.where(Trial.product == self.product)
+        if self.site:
+            named = sa.select(Site.id).where(
+                sa.func.lower(Site.name) == self.site.lower()
+            )
+            if patient_joined:
+                query = query.where(Patient.site_id.in_(named))
+            else:
+                query = query.where(
+                    Trial.patient_id.in_(
+                        sa.select(Patient.id).where(Patient.site_id.in_(named))
+                    )
+                )
         return query
 
 
@@ -144,6 +172,12 @@ class TrialFilterForm(Form):
         filters=[stripped, not_recorded],
         description=f"{NOT_RECORDED} for trials without one.",
     )
+    site = StringField(
+        "Site",
+        validators=[Optional()],
+        filters=[stripped],
+        description="A site's name; empty for all your sites.",
+    )
     unit = choice_field(
         "Counting unit",
         COUNTING_UNITS,
@@ -165,6 +199,14 @@ class TrialFilterForm(Form):
                 f"A product name has at most {PRODUCT_MAX} characters; "
                 f"type {NOT_RECORDED} for trials without one."
             )
+
+    def validate_site(self, field):
+        if not field.data:
+            return
+        site = site_named(field.data) if len(field.data) <= SITE_NAME_MAX else None
+        sites = scope.visible_sites()
+        if site is None or (sites is not None and site.id not in sites):
+            raise ValidationError(f"None of your sites is called {field.data}.")
 
     def validate_until(self, field):
         if self.since.data and field.data and field.data < self.since.data:
@@ -189,6 +231,7 @@ class TrialFilterForm(Form):
             activity=self.activity.data or None,
             therapist=self.therapist.data or None,
             product=self.product.data or None,
+            site=self.site.data or None,
             unit=self.unit.data or "patient",
         )
 

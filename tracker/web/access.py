@@ -13,6 +13,7 @@ from flask import Flask, abort, flash, redirect, request, session, url_for
 from flask_login import current_user, logout_user
 
 from ..extensions import login_manager
+from ..sites import scope
 
 PERMISSIONS = {
     "read": {"therapist", "reviewer", "admin"},
@@ -68,6 +69,7 @@ def register(app: Flask) -> None:
             return None
         if not current_user.is_authenticated:
             return login_manager.unauthorized()
+        scope.limit_to(current_user)
         too_old = _logged_in_too_long()
         if too_old:
             return _logged_out(too_old)
