@@ -168,12 +168,14 @@ def register_blueprints(app: Flask) -> None:
     from .exports.views import bp as exports
     from .patient_reports.views import bp as patient_reports
     from .patients.views import bp as patients
+    from .sites.views import bp as sites
     from .trials.views import bp as trials
     from .web.access import requires
 
     for blueprint in (
         auth,
         admin,
+        sites,
         patients,
         trials,
         patient_reports,

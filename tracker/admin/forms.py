@@ -35,6 +35,7 @@ from ..labels import (
 )
 from ..models import User
 from ..settings import CLINIC_NAME_MAX, MAX_REPORT_LINK_WEEKS, MAX_SESSION_HOURS
+from ..sites.forms import UserSitesMixin
 from ..web.forms import choice_field, clean_text
 from ..web.once import OnceOnlyForm
 
@@ -48,16 +49,20 @@ def _role_field():
     )
 
 
-class UserCreateForm(NewUsernameMixin, OnceOnlyForm):
+class UserCreateForm(NewUsernameMixin, UserSitesMixin, OnceOnlyForm):
     """A new clinic account."""
 
     username = username_field()
     role = _role_field()
     password, confirm = new_password_fields()
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.set_site_choices(None)
 
-class UserUpdateForm(FlaskForm):
-    """Role, active state and, optionally, a new password."""
+
+class UserUpdateForm(UserSitesMixin, FlaskForm):
+    """Role, sites, active state and, optionally, a new password."""
 
     role = _role_field()
     active = BooleanField("Active (may log in)")
@@ -78,6 +83,7 @@ class UserUpdateForm(FlaskForm):
 
     def __init__(self, *args, account: User, **kwargs):
         super().__init__(*args, obj=account, **kwargs)
+        self.set_site_choices(account)
         #: The user being changed.
         self.account = account
 

@@ -9,6 +9,7 @@ from ..auth.passwords import check_outside_transaction, hash_outside_transaction
 from ..extensions import db
 from ..models import AuditEvent, ClinicSetting, User
 from ..settings import ClinicSettings, clinic_settings
+from ..sites.membership import where
 from ..web import once
 from ..web.access import requires
 from ..web.params import audit_filters, paginate
@@ -22,7 +23,7 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 def users():
     """Every account, active or not."""
     accounts = db.session.scalars(sa.select(User).order_by(User.username))
-    return render_template("admin/users.html", users=accounts)
+    return render_template("admin/users.html", users=accounts, where=where)
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
@@ -32,14 +33,20 @@ def create_user():
     form = UserCreateForm()
     user = once.earlier(form, User)
     if user is None and form.validate_on_submit():
+        password_hash = hash_outside_transaction(form.password.data)
         user = User(
             username=form.username.data,
             role=form.role.data,
-            password_hash=hash_outside_transaction(form.password.data),
+            password_hash=password_hash,
+            all_sites=form.all_sites.data,
+            sites=form.chosen_sites(),
         )
         db.session.add(user)
         db.session.flush()
-        audit.log_event("user_create", {"username": user.username, "role": user.role})
+        audit.log_event(
+            "user_create",
+            {"username": user.username, "role": user.role, "sites": where(user)},
+        )
         user = once.commit_once(form, user)
     if user is not None:
         flash(f"User {user.username} added.", "success")
@@ -63,7 +70,11 @@ def update_user(user_id: int):
             for key in ("role", "active")
             if getattr(user, key) != getattr(form, key).data
         }
+        sites_before = where(user)
         user.role, user.active = form.role.data, form.active.data
+        user.all_sites, user.sites = form.all_sites.data, form.chosen_sites()
+        if where(user) != sites_before:
+            changes["sites"] = [sites_before, where(user)]
         if new_hash:
             user.password_hash = new_hash
             changes["password"] = "reset"

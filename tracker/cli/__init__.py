@@ -8,7 +8,7 @@ from .demo import demo_data
 from .imports import import_trials
 from .links import report_links
 from .reports import export, report
-from .users import create_user
+from .users import create_site, create_user
 
 
 def register(app: Flask) -> None:
@@ -18,6 +18,7 @@ def register(app: Flask) -> None:
         backup,
         restore,
         demo_data,
+        create_site,
         create_user,
         report,
         export,

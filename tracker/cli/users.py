@@ -1,4 +1,4 @@
-"""``create-user``: accounts from the command line."""
+"""``create-user`` and ``create-site``: accounts and sites from the command line."""
 
 import sys
 
@@ -12,20 +12,30 @@ from ..auth.forms import PASSWORD_MIN, username_problem
 from ..auth.passwords import hash_password
 from ..extensions import db
 from ..labels import ROLES
-from ..models import User
+from ..models import SITE_NAME_MAX, Site, User
+from ..sites.membership import default_sites, site_named, where
 
 
 @click.command("create-user")
 @with_appcontext
 @click.argument("username")
 @click.option("--role", required=True, type=click.Choice(list(ROLES)))
-def create_user(username: str, role: str):
+@click.option(
+    "--site",
+    "site_names",
+    multiple=True,
+    metavar="NAME",
+    help="A site the user works at (repeatable; default: the only site).",
+)
+@click.option("--all-sites", is_flag=True, help="The user sees every site.")
+def create_user(username: str, role: str, site_names: tuple[str], all_sites: bool):
     """Create an account; the password is read from a prompt or standard input."""
     problem = username_problem(username)
     if problem:
         raise click.ClickException(problem)
     if db.session.scalar(sa.select(User.id).where(User.username == username)):
         raise click.ClickException(f"A user named {username!r} exists already.")
+    sites = _sites(site_names, all_sites or role == "admin")
     password = click.prompt(
         "Password", hide_input=True, confirmation_prompt=sys.stdin.isatty()
     )
@@ -34,11 +44,63 @@ def create_user(username: str, role: str):
     problem = password_rules.problem(password, username=username)
     if problem:
         raise click.ClickException(problem)
-    user = User(username=username, role=role, password_hash=hash_password(password))
+    user = User(
+        username=username,
+        role=role,
+        password_hash=hash_password(password),
+        all_sites=all_sites,
+        sites=sites,
+    )
     db.session.add(user)
     db.session.flush()
     audit.log_event(
-        "user_create", {"username": username, "role": role, "via": "cli"}, user=user
+        "user_create",
+        {"username": username, "role": role, "sites": where(user), "via": "cli"},
+        user=user,
     )
     db.session.commit()
-    click.echo(f"User {username} ({role}) created.")
+    click.echo(f"User {username} ({role}, {where(user)}) created.")
+
+
+def _sites(names: tuple[str], every_site: bool) -> list[Site]:
+    """The sites named, or the only one; a usage error when neither will do."""
+    if every_site and not names:
+        return []
+    if not names:
+        only = default_sites()
+        if not only:
+            raise click.UsageError(
+                "The group has several sites: name the user's with --site NAME "
+                "(repeatable) or give --all-sites."
+            )
+        return only
+    sites = []
+    for name in names:
+        site = site_named(name)
+        if site is None or site.retired:
+            raise click.UsageError(f"No open site is called {name!r}.")
+        sites.append(site)
+    return sites
+
+
+@click.command("create-site")
+@with_appcontext
+@click.argument("name")
+def create_site(name: str):
+    """Add a site to the clinic group."""
+    name = name.strip()
+    if not name or len(name) > SITE_NAME_MAX:
+        raise click.UsageError(f"Give the site a name of 1 to {SITE_NAME_MAX} letters.")
+    if site_named(name) is not None:
+        raise click.ClickException(f"A site called {name!r} exists already.")
+    site = Site(name=name)
+    db.session.add(site)
+    db.session.flush()
+    audit.log_event(
+        "site_create",
+        {"name": name, "via": "cli"},
+        table_name="site",
+        record_id=site.id,
+    )
+    db.session.commit()
+    click.echo(f"Site {name} created.")
