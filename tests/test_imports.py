@@ -19,6 +19,7 @@ from tracker.csvio import (
 )
 from tracker.extensions import db
 from tracker.models import AuditEvent, FollowUp, Patient, Trial, User
+from tracker.sites.membership import default_sites
 from tracker.storage import bulk
 from tracker.storage.schema import upgrade_database
 
@@ -85,7 +86,12 @@ def empty_app(tmp_path):
         with other.app_context():
             upgrade_database()
             db.session.add(
-                User(username="therapist", role="therapist", password_hash="x")
+                User(
+                    username="therapist",
+                    role="therapist",
+                    password_hash="x",
+                    sites=default_sites(),
+                )
             )
             db.session.commit()
         yield other

@@ -51,6 +51,7 @@ DERIVED_COLUMNS = (
     "recorded_at",
     "voided",
     "void_reason",
+    "site",
 )
 TRIAL_COLUMNS = CLINICAL_COLUMNS + DERIVED_COLUMNS
 DEIDENTIFIED_TRIAL_COLUMNS = (

@@ -12,6 +12,7 @@ from typing import IO
 from .. import audit
 from ..extensions import db
 from ..models import User
+from ..sites.membership import sites_for_new_patients
 from ..storage import database
 from . import forked
 from .checking import _RowChecker
@@ -150,6 +151,14 @@ def _descriptors(stream: IO[bytes]) -> tuple[int, ...]:
         return ()
 
 
+#: An import puts new patients at the user's one open site.
+SITE_NOT_CHOSEN = (
+    "You work at several sites (or none that is open): an import puts its new "
+    "patients at its user's one site. Import as a user of the site the "
+    "patients belong to."
+)
+
+
 def _import(stream, filename, user, dry_run, progress) -> ImportReport:
     report = ImportReport(filename=filename, dry_run=dry_run)
     try:
@@ -193,7 +202,13 @@ def _audit_refused(report: ImportReport, user: User) -> None:
 
 def _check_and_insert(stream, filename, user, dry_run, progress, report) -> None:
     """Check every row and, while none is refused, insert them (uncommitted)."""
-    matcher = _Matcher(report)
+    sites = sites_for_new_patients(user)
+    if len(sites) != 1:
+        report.problems.append(Problem(None, None, SITE_NOT_CHOSEN))
+        return
+    # The user's own sites, from the web or the command line alike.
+    own = None if user.sees_every_site else frozenset(site.id for site in user.sites)
+    matcher = _Matcher(report, sites[0].id, own)
     # A dry run writes nothing, not even a number from a sequence.
     inserter = None if dry_run else _Inserter(user, f"Imported from {filename}"[:500])
     batches = _checked_file(stream)

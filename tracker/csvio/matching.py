@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from ..extensions import db
 from ..models import Patient, Trial
+from ..sites import scope
 from .cells import _blank
 from .columns import _PATIENT_FIELDS
 from .report import Duplicate, ImportReport, Problem
@@ -67,8 +68,12 @@ class _Matcher:
     last batch are inserted.
     """
 
-    def __init__(self, report: ImportReport):
+    def __init__(
+        self, report: ImportReport, site_id: int, visible: frozenset[int] | None
+    ):
         self.report = report
+        #: Where new patients go, and which sites' patients rows may add to.
+        self.site_id, self.visible = site_id, visible
         self.new_patients: dict[str, dict] = {}
         #: Trial keys -> where they were first met.
         self.seen: dict[tuple, str] = {}
@@ -86,31 +91,37 @@ class _Matcher:
         }
         stored = {
             code_key(row.code): row._asdict()
+            # Every site: codes are unique across the group.
             for row in db.session.execute(
-                sa.select(
-                    Patient.id,
-                    Patient.code,
-                    Patient.birth_year,
-                    Patient.sex,
-                    Patient.affected_side,
-                    Patient.voided_at,
-                ).where(sa.func.lower(Patient.code).in_(codes))
+                scope.every_site(
+                    sa.select(
+                        Patient.id,
+                        Patient.code,
+                        Patient.birth_year,
+                        Patient.sex,
+                        Patient.affected_side,
+                        Patient.voided_at,
+                        Patient.site_id,
+                    ).where(sa.func.lower(Patient.code).in_(codes))
+                )
             )
         }
         by_id = {row["id"]: row["code"] for row in stored.values()}
         known: dict[tuple, str] = {}
         if by_id:
             for trial in db.session.execute(
-                sa.select(
-                    Trial.id,
-                    Trial.patient_id,
-                    Trial.trial_date,
-                    Trial.intervention,
-                    Trial.activity,
-                    Trial.pain_without,
-                    Trial.pain_with,
-                    Trial.voided_at,
-                ).where(Trial.patient_id.in_(by_id))
+                scope.every_site(
+                    sa.select(
+                        Trial.id,
+                        Trial.patient_id,
+                        Trial.trial_date,
+                        Trial.intervention,
+                        Trial.activity,
+                        Trial.pain_without,
+                        Trial.pain_with,
+                        Trial.voided_at,
+                    ).where(Trial.patient_id.in_(by_id))
+                )
             ):
                 key = (
                     by_id[trial.patient_id],
@@ -150,6 +161,7 @@ class _Matcher:
             self.report.accepted += 1
             self.report.follow_ups += follow_up is not None
             if reference is None:
+                patient["site_id"] = self.site_id
                 new_patients[any_case] = reference = patient
                 matched.patients.append(patient)
                 self.report.new_patients += 1
@@ -173,6 +185,16 @@ class _Matcher:
                     f"{patient['code']} differs only by case from {reference['code']}, "
                     "in the database or on an earlier line: give the code as "
                     "recorded, or a code of its own",
+                )
+            )
+        elif self.visible is not None and reference.get("site_id") not in (
+            self.visible | {self.site_id}
+        ):
+            problems.append(
+                Problem(
+                    line,
+                    "patient_code",
+                    f"{patient['code']} is in use at another site of the group",
                 )
             )
         elif reference.get("voided_at") is not None:

@@ -17,7 +17,7 @@ from analysis.rule import (
     verdict,
 )
 
-from ..models import FollowUp, Patient, Trial, User
+from ..models import FollowUp, Patient, Site, Trial, User
 from ..reporting.filters import TrialFilters
 from ..settings import ClinicSettings
 from ..storage.sql import utc_text
@@ -146,6 +146,7 @@ def _trial_columns(level: Level) -> dict[str, sa.ColumnElement]:
         "still_using": FollowUp.still_using,
         "followup_rating": FollowUp.global_rating,
         "followup_source": FollowUp.source,
+        "site": Site.name,
     }
 
 
@@ -168,6 +169,7 @@ def trials_query(
         sa.select(*(column.label(name) for name, column in columns.items()))
         .select_from(Trial)
         .join(Trial.patient)
+        .join(Site, Site.id == Patient.site_id)
         .outerjoin(User, Trial.recorded_by_id == User.id)
         .outerjoin(
             FollowUp,
@@ -289,6 +291,7 @@ def _full_trial_row(trial, follow_up_count, shown, is_outcome, rule: _Rule) -> l
         trial.recorded_at,
         "yes" if trial.voided else "no",
         formula_guard(trial.trial_void_reason or trial.patient_void_reason or ""),
+        formula_guard(trial.site),
     ]
 
 
