@@ -10,6 +10,7 @@ from tests.test_imports import HEADER
 from tracker import create_app
 from tracker.extensions import db
 from tracker.models import AuditEvent, Patient, User
+from tracker.sites.membership import default_sites
 from tracker.storage.schema import upgrade_database
 
 
@@ -67,7 +68,14 @@ def test_an_import_onto_a_full_disk_says_so_writes_nothing_and_is_audited(
     )
     with app.app_context():
         upgrade_database()
-        db.session.add(User(username="therapist", role="therapist", password_hash="x"))
+        db.session.add(
+            User(
+                username="therapist",
+                role="therapist",
+                password_hash="x",
+                sites=default_sites(),
+            )
+        )
         db.session.commit()
     rows = [f"PF-{n:05d},2025-01-06,insole,single_leg_squat,6,3" for n in range(20_000)]
     trial_file = tmp_path / "trials.csv"
