@@ -12,6 +12,7 @@ from typing import IO
 from .. import audit
 from ..extensions import db
 from ..models import User
+from ..sites import scope
 from ..sites.membership import sites_for_new_patients
 from ..storage import database
 from . import forked
@@ -207,8 +208,7 @@ def _check_and_insert(stream, filename, user, dry_run, progress, report) -> None
         report.problems.append(Problem(None, None, SITE_NOT_CHOSEN))
         return
     # The user's own sites, from the web or the command line alike.
-    own = None if user.sees_every_site else frozenset(site.id for site in user.sites)
-    matcher = _Matcher(report, sites[0].id, own)
+    matcher = _Matcher(report, sites[0].id, scope.sites_seen_by(user))
     # A dry run writes nothing, not even a number from a sequence.
     inserter = None if dry_run else _Inserter(user, f"Imported from {filename}"[:500])
     batches = _checked_file(stream)

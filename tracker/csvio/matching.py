@@ -187,9 +187,7 @@ class _Matcher:
                     "recorded, or a code of its own",
                 )
             )
-        elif self.visible is not None and reference.get("site_id") not in (
-            self.visible | {self.site_id}
-        ):
+        elif self.visible is not None and reference.get("site_id") not in self.visible:
             problems.append(
                 Problem(
                     line,

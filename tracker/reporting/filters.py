@@ -86,7 +86,7 @@ class TrialFilters:
         """
         sites = scope.visible_sites()
         if sites is not None:
-            query = query.where(scope.trial_is_visible(sites, patient_joined))
+            query = query.where(scope.trials_at(sorted(sites), patient_joined))
         if not include_voided:
             query = query.where(Trial.voided_at.is_(None))
             if patient_joined:
@@ -120,14 +120,7 @@ class TrialFilters:
             named = sa.select(Site.id).where(
                 sa.func.lower(Site.name) == self.site.lower()
             )
-            if patient_joined:
-                query = query.where(Patient.site_id.in_(named))
-            else:
-                query = query.where(
-                    Trial.patient_id.in_(
-                        sa.select(Patient.id).where(Patient.site_id.in_(named))
-                    )
-                )
+            query = query.where(scope.trials_at(named, patient_joined))
         return query
 
 

@@ -18,6 +18,8 @@ names its own trial.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import sqlalchemy as sa
 from flask import g, has_app_context
 from sqlalchemy import event
@@ -37,14 +39,18 @@ def every_site(statement: sa.Select) -> sa.Select:
     return statement.execution_options(**{EVERY_SITE: True})
 
 
-def limit_to(user: User) -> None:
-    """Let this request see only the patients of ``user``'s sites."""
-    g.visible_sites = None
+def sites_seen_by(user: User) -> frozenset[int] | None:
+    """The ids of the sites whose patients ``user`` sees, or None for every site."""
     if user.sees_every_site:
-        return
+        return None
     own = frozenset(site.id for site in user.sites)
     every = frozenset(db.session.scalars(sa.select(Site.id)))
-    g.visible_sites = None if own >= every else own
+    return None if own >= every else own
+
+
+def limit_to(user: User) -> None:
+    """Let this request see only the patients of ``user``'s sites."""
+    g.visible_sites = sites_seen_by(user)
 
 
 def visible_sites() -> frozenset[int] | None:
@@ -58,29 +64,25 @@ def cache_key() -> tuple[int, ...] | None:
     return None if sites is None else tuple(sorted(sites))
 
 
-def visible_patient_ids(sites: frozenset[int]) -> sa.Select:
-    return sa.select(Patient.id).where(Patient.site_id.in_(sorted(sites)))
-
-
-def visible_trial_ids(sites: frozenset[int]) -> sa.Select:
-    return sa.select(Trial.id).where(Trial.patient_id.in_(visible_patient_ids(sites)))
-
-
-def trial_is_visible(sites: frozenset[int], patient_joined: bool) -> sa.ColumnElement:
-    """The criterion for a Core query over trials (joined to patients or not)."""
+def trials_at(site_ids, patient_joined: bool) -> sa.ColumnElement:
+    """The trials of the patients at ``site_ids`` (ids, or a query of them),
+    for a Core query over trials, joined to their patients or not."""
     if patient_joined:
-        return Patient.site_id.in_(sorted(sites))
-    return Trial.patient_id.in_(visible_patient_ids(sites))
+        return Patient.site_id.in_(site_ids)
+    return Trial.patient_id.in_(
+        sa.select(Patient.id).where(Patient.site_id.in_(site_ids))
+    )
 
 
-def _criteria(sites: frozenset[int]) -> list:
-    trials = visible_trial_ids(sites)
+@lru_cache(maxsize=64)
+def _criteria(sites: frozenset[int]) -> tuple:
+    """The loader criteria for ``sites``: built once per set of sites, as every
+    ORM query of a limited request adds them."""
+    site_ids = sorted(sites)
+    patients = sa.select(Patient.id).where(Patient.site_id.in_(site_ids))
+    trials = sa.select(Trial.id).where(Trial.patient_id.in_(patients))
     follow_ups = sa.select(FollowUp.id).where(FollowUp.trial_id.in_(trials))
-    about_records = {
-        "patient": visible_patient_ids(sites),
-        "trial": trials,
-        "follow_up": follow_ups,
-    }
+    about_records = {"patient": patients, "trial": trials, "follow_up": follow_ups}
     audit_visible = sa.or_(
         AuditEvent.table_name.is_(None),
         AuditEvent.table_name.not_in(list(about_records)),
@@ -89,13 +91,13 @@ def _criteria(sites: frozenset[int]) -> list:
             for name, ids in about_records.items()
         ),
     )
-    return [
-        with_loader_criteria(Patient, Patient.site_id.in_(sorted(sites))),
-        with_loader_criteria(Trial, Trial.patient_id.in_(visible_patient_ids(sites))),
+    return (
+        with_loader_criteria(Patient, Patient.site_id.in_(site_ids)),
+        with_loader_criteria(Trial, Trial.patient_id.in_(patients)),
         with_loader_criteria(FollowUp, FollowUp.trial_id.in_(trials)),
         with_loader_criteria(ReportLink, ReportLink.trial_id.in_(trials)),
         with_loader_criteria(AuditEvent, audit_visible),
-    ]
+    )
 
 
 @event.listens_for(Session, "do_orm_execute")
