@@ -12,8 +12,14 @@ from ..auth.forms import PASSWORD_MIN, username_problem
 from ..auth.passwords import hash_password
 from ..extensions import db
 from ..labels import ROLES
-from ..models import SITE_NAME_MAX, Site, User
-from ..sites.membership import default_sites, site_named, where
+from ..models import Site, User
+from ..sites.membership import (
+    add_site,
+    default_sites,
+    site_name_problem,
+    site_named,
+    where,
+)
 
 
 @click.command("create-user")
@@ -89,18 +95,9 @@ def _sites(names: tuple[str], every_site: bool) -> list[Site]:
 def create_site(name: str):
     """Add a site to the clinic group."""
     name = name.strip()
-    if not name or len(name) > SITE_NAME_MAX:
-        raise click.UsageError(f"Give the site a name of 1 to {SITE_NAME_MAX} letters.")
-    if site_named(name) is not None:
-        raise click.ClickException(f"A site called {name!r} exists already.")
-    site = Site(name=name)
-    db.session.add(site)
-    db.session.flush()
-    audit.log_event(
-        "site_create",
-        {"name": name, "via": "cli"},
-        table_name="site",
-        record_id=site.id,
-    )
+    problem = site_name_problem(name)
+    if problem:
+        raise click.ClickException(problem)
+    add_site(name, via="cli")
     db.session.commit()
     click.echo(f"Site {name} created.")

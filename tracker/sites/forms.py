@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectMultipleField, StringField
-from wtforms.validators import InputRequired, Length, ValidationError
+from wtforms.validators import InputRequired, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..models import SITE_NAME_MAX, Site, User
+from ..models import Site, User
 from ..web.forms import stripped
 from ..web.once import OnceOnlyForm
-from .membership import default_sites, open_sites, site_named, sites_with_ids
+from .membership import (
+    default_sites,
+    open_sites,
+    site_name_problem,
+    sites_with_ids,
+)
 
 
 class SiteForm(FlaskForm):
@@ -18,10 +23,7 @@ class SiteForm(FlaskForm):
 
     name = StringField(
         "Name",
-        validators=[
-            InputRequired("Enter the site's name."),
-            Length(max=SITE_NAME_MAX, message=f"At most {SITE_NAME_MAX} characters."),
-        ],
+        validators=[InputRequired("Enter the site's name.")],
         filters=[stripped],
     )
 
@@ -30,11 +32,9 @@ class SiteForm(FlaskForm):
         self._site = site
 
     def validate_name(self, field):
-        if not field.data:
-            raise ValidationError("Enter the site's name.")
-        taken = site_named(field.data)
-        if taken is not None and taken is not self._site:
-            raise ValidationError(f"A site called {taken.name} exists already.")
+        problem = site_name_problem(field.data, renaming=self._site)
+        if problem:
+            raise ValidationError(problem)
 
 
 class NewSiteForm(SiteForm, OnceOnlyForm):

@@ -5,12 +5,12 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, url_for
 
-from .. import audit
 from ..extensions import db
 from ..models import Patient, Site, User, user_site, utcnow
 from ..web import once
 from ..web.access import requires
 from .forms import NewSiteForm, SiteForm
+from .membership import add_site, audit_site
 
 bp = Blueprint("sites", __name__, url_prefix="/admin/sites")
 
@@ -51,11 +51,7 @@ def create():
     form = NewSiteForm()
     site = once.earlier(form, Site)
     if site is None and form.validate_on_submit():
-        site = Site(name=form.name.data)
-        db.session.add(site)
-        db.session.flush()
-        _audit("site_create", site, {"name": site.name})
-        site = once.commit_once(form, site)
+        site = once.commit_once(form, add_site(form.name.data))
     if site is not None:
         flash(f"Site {site.name} added.", "success")
         return redirect(url_for("sites.index"))
@@ -70,7 +66,7 @@ def update(site_id: int):
     form = SiteForm(site=site)
     if form.validate_on_submit():
         if form.name.data != site.name:
-            _audit("site_rename", site, {"name": [site.name, form.name.data]})
+            audit_site("site_rename", site, {"name": [site.name, form.name.data]})
             site.name = form.name.data
             db.session.commit()
             flash(f"Site renamed {site.name}.", "success")
@@ -87,7 +83,7 @@ def retire(site_id: int):
         flash(f"{site.name} was retired already.", "info")
     else:
         site.retired_at = utcnow()
-        _audit("site_retire", site, {"name": site.name})
+        audit_site("site_retire", site, {"name": site.name})
         db.session.commit()
         flash(f"{site.name} retired: it takes no new patients.", "success")
     return redirect(url_for("sites.index"))
@@ -100,11 +96,7 @@ def reopen(site_id: int):
     site = db.get_or_404(Site, site_id)
     if site.retired:
         site.retired_at = None
-        _audit("site_reopen", site, {"name": site.name})
+        audit_site("site_reopen", site, {"name": site.name})
         db.session.commit()
         flash(f"{site.name} takes new patients again.", "success")
     return redirect(url_for("sites.index"))
-
-
-def _audit(action: str, site: Site, details: dict) -> None:
-    audit.log_event(action, details, table_name="site", record_id=site.id)
