@@ -13,8 +13,8 @@ from ..auth.passwords import hash_password
 from ..extensions import db
 from ..labels import ROLES
 from ..models import Site, User
+from ..sites.changes import add_site
 from ..sites.membership import (
-    add_site,
     default_sites,
     site_name_problem,
     site_named,

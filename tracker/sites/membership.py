@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from .. import audit
 from ..extensions import db
 from ..models import SITE_NAME_MAX, Site, User
 
@@ -48,20 +47,6 @@ def site_name_problem(name: str, renaming: Site | None = None) -> str | None:
     if taken is not None and taken is not renaming:
         return f"A site called {taken.name} exists already."
     return None
-
-
-def add_site(name: str, **details) -> Site:
-    """A new site, audited (uncommitted); ``details`` go into the audit row."""
-    site = Site(name=name)
-    db.session.add(site)
-    db.session.flush()
-    audit_site("site_create", site, {"name": name, **details})
-    return site
-
-
-def audit_site(action: str, site: Site, details: dict) -> None:
-    """An audit row about ``site``, in its history."""
-    audit.log_event(action, details, table_name="site", record_id=site.id)
 
 
 def sites_with_ids(ids: list[int]) -> list[Site]:

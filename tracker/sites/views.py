@@ -9,8 +9,8 @@ from ..extensions import db
 from ..models import Patient, Site, User, user_site, utcnow
 from ..web import once
 from ..web.access import requires
+from .changes import add_site, audit_site
 from .forms import NewSiteForm, SiteForm
-from .membership import add_site, audit_site
 
 bp = Blueprint("sites", __name__, url_prefix="/admin/sites")
 
