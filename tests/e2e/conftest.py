@@ -46,11 +46,35 @@ def browser_context_args(browser_context_args):
     return {**browser_context_args, "locale": "en-GB", "timezone_id": "UTC"}
 
 
+def closing_responses(app):
+    """Close every response, even one whose connection the browser dropped.
+
+    Werkzeug's development server skips a response's close() when the
+    browser resets the connection mid-file (it navigated on), leaving the
+    file to the garbage collector and a ResourceWarning to a later test. A
+    generator's ``finally`` runs as soon as the server lets go of it.
+    """
+
+    def serve(environ, start_response):
+        response = app(environ, start_response)
+
+        def body():
+            try:
+                yield from response
+            finally:
+                if hasattr(response, "close"):
+                    response.close()
+
+        return body()
+
+    return serve
+
+
 @pytest.fixture
 def live_server(app, make_app):
     """The app with CSRF on, served over HTTP on 127.0.0.1 by a thread."""
     app = make_app(WTF_CSRF_ENABLED=True, TESTING=False)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, closing_responses(app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     app.base_url = f"http://127.0.0.1:{server.server_port}"
