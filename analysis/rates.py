@@ -51,12 +51,13 @@ __all__ = [
     "response_rates",
 ]
 
-Grouping = Literal["intervention", "activity", "product", "therapist", "month"]
+Grouping = Literal["intervention", "activity", "product", "therapist", "site", "month"]
 GROUPINGS: tuple[Grouping, ...] = (
     "intervention",
     "activity",
     "product",
     "therapist",
+    "site",
     "month",
 )
 
@@ -237,7 +238,7 @@ def response_rates(
     outcome); in every grouping, once per aid, through the first trial of
     each aid. So a patient who tried two aids is in two rows by
     intervention but once overall, and may be twice in one row by product,
-    activity, therapist or month. Grouping by product or activity credits
+    activity, therapist, site or month. Grouping by product or activity credits
     the first trial's product or activity only; use ``unit="trial"`` to
     compare products.
 

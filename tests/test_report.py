@@ -207,7 +207,9 @@ def test_summary_json_has_the_documented_shape(client, auth, seeded):
         "cut_off",
         "aids_compared",
         "follow_up_pain",
+        "by_site",
     }
+    assert body["by_site"] is None  # one site
     assert body["unit"] == "patient"
     assert set(body["settings"]) == {
         "relief_criterion",

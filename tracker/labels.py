@@ -70,3 +70,12 @@ TWO_FACTOR_LABELS = {
     "admins": "Admins",
     "admins_and_reviewers": "Admins and reviewers",
 }
+#: Where a group lies in its funnel plot, in words.
+FUNNEL_POSITION_WORDS = {
+    "below_998": "below the 99.8% limit",
+    "below_95": "below the 95% limit",
+    "inside": "within the 95% limits",
+    "above_95": "above the 95% limit",
+    "above_998": "above the 99.8% limit",
+    "no_cases": "no outcomes yet",
+}

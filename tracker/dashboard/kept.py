@@ -74,14 +74,15 @@ def current_trials_frame(
 ) -> pd.DataFrame:
     """:func:`tracker.frames.trials_frame`, read in full only on first use."""
     if not current_app.config.get("DASHBOARD_CACHE", True):
-        return trials_frame(filters, settings)
+        return trials_frame(filters, settings, by_site=filters.spans_sites())
     kept_frames = current_app.extensions.setdefault(
         "kept_frames", ComputedCache(KEPT_FRAMES)
     )
     # The counting unit is chosen in the analysis, not in the query.
     shown = sorted(item for item in filters.as_args().items() if item[0] != "unit")
-    key = (tuple(shown), settings, scope.cache_key())
-    query = trials_query(filters, settings)
+    by_site = filters.spans_sites()
+    key = (tuple(shown), settings, scope.cache_key(), by_site)
+    query = trials_query(filters, settings, by_site=by_site)
     kept = kept_frames.get(key)
     kept = _read_all(query) if kept is None else _brought_up_to_date(kept, query)
     kept_frames.put(key, kept)

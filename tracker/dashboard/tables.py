@@ -1,7 +1,7 @@
-"""The dashboard's tables by activity, product and therapist, and its pain changes.
+"""The dashboard's tables by site, activity, product and therapist; pain changes.
 
 Each row carries its label for people and the trial filters its numbers
-link by; products and therapists also get their funnel's rows.
+link by; sites, products and therapists also get their funnel's rows.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import pandas as pd
 
 import analysis
 
-from ..labels import ACTIVITIES, INTERVENTIONS
+from ..labels import ACTIVITIES, FUNNEL_POSITION_WORDS, INTERVENTIONS
 from ..reporting.filters import NOT_RECORDED
 from ..reporting.rows import JUDGED
 from ..reporting.summary import banded, rate_row
@@ -21,24 +21,16 @@ from ..settings import ClinicSettings
 
 #: The tables below the charts: grouping (also the filter a row links by), heading.
 TABLES = (
+    ("site", "By site"),
     ("activity", "By activity"),
     ("product", "By product"),
     ("therapist", "By therapist"),
 )
 #: Groupings of many small groups: no verdict per row, a funnel plot instead,
 #: so a product with four outcomes is not read as better or worse (issue 17).
-FUNNELS = ("product", "therapist")
+FUNNELS = ("site", "product", "therapist")
 #: Groupings whose missing value the trial filters can ask for.
 FILTERED_WHEN_MISSING = ("product", "therapist")
-#: Where a group lies in its funnel, in words.
-FUNNEL_POSITIONS = {
-    "below_998": "below the 99.8% limit",
-    "below_95": "below the 95% limit",
-    "inside": "within the 95% limits",
-    "above_95": "above the 95% limit",
-    "above_998": "above the 99.8% limit",
-    "no_cases": "no outcomes yet",
-}
 
 
 @dataclass(frozen=True)
@@ -64,14 +56,17 @@ def group_tables(
     settings: ClinicSettings,
     base_args: dict,
 ) -> list[GroupTable]:
-    """The rates by activity, banded; by product and therapist, in funnels.
+    """The rates by activity, banded; by site, product and therapist, in funnels.
 
-    Products and therapists count every trial, whatever the page's unit: a
-    patient's first trial of an aid says nothing about the products tried
-    later. Their tables then give the funnels' own numbers, from one count.
+    Sites come first, when the trials span several. Funnels count every
+    trial, whatever the page's unit: a patient's first trial of an aid says
+    nothing about the products tried later. Their tables then give the
+    funnels' own numbers, from one count.
     """
     tables = []
     for by, heading in TABLES:
+        if by == "site" and by not in trials.frame:
+            continue  # the trials of one site
         funnel = funnel_table = None
         if by in FUNNELS:
             rows = analysis.response_rates(trials, by=by, **options | {"unit": "trial"})
@@ -137,7 +132,7 @@ def funnel_rows(funnel: analysis.Funnel, by: str, base_args: dict) -> list[dict]
                 "limits_95": _limits(group, "95"),
                 "limits_998": _limits(group, "998"),
                 "position": position,
-                "position_words": FUNNEL_POSITIONS[position],
+                "position_words": FUNNEL_POSITION_WORDS[position],
             }
         )
     return rows

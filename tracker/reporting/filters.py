@@ -70,6 +70,11 @@ class TrialFilters:
         }
         return {key: value for key, value in args.items() if value}
 
+    def spans_sites(self) -> bool:
+        """Whether the trials may come from several sites: none is chosen and
+        the user sees more than one (tables by site are then worth showing)."""
+        return not self.site and scope.several_sites_seen()
+
     def apply(
         self,
         query: sa.Select,

@@ -19,7 +19,7 @@ from analysis.rule import GLOBAL_RATINGS, outcome_follow_ups
 
 from ..extensions import db
 from ..labels import ACTIVITIES, FOLLOW_UP_SOURCES, INTERVENTIONS
-from ..models import FollowUp, Patient, Trial, User
+from ..models import FollowUp, Patient, Site, Trial, User
 from ..settings import ClinicSettings, clinic_settings
 from ..storage.sql import days_between
 from .filters import TrialFilters
@@ -56,6 +56,7 @@ def trials_frame(
     filters: TrialFilters,
     settings: ClinicSettings | None = None,
     detail: bool = True,
+    by_site: bool = False,
 ) -> pd.DataFrame:
     """One row per trial matching ``filters``, with its outcome follow-up.
 
@@ -66,10 +67,11 @@ def trials_frame(
     missing for trials without one. ``therapist`` is the user name of
     whoever recorded the trial (read as the user id and named afterwards).
     Without ``detail`` only :data:`SUMMARY_COLUMNS` are read, which is all
-    the summary needs.
+    the summary needs. With ``by_site`` there is a ``site`` column too: the
+    name of the patient's site, for the tables by site.
     """
     settings = settings or clinic_settings()
-    columns = read_columns(trials_query(filters, settings, detail))
+    columns = read_columns(trials_query(filters, settings, detail, by_site))
     return frame_from_columns(columns, settings, detail)
 
 
@@ -94,25 +96,32 @@ def frame_from_columns(
     columns = dict(columns)
     columns |= _unpacked(columns.pop(PACKED), _small_columns(detail))
     columns |= _unpacked_days(columns.pop(DAYS))
+    # Names read after the trials, so every user or site one has is there.
+    connection = db.session.connection()
     if detail:
-        # Read after the trials, so every user who recorded one is there.
-        users = db.session.connection().execute(sa.select(User.id, User.username))
-        columns["therapist"] = _therapists(columns["therapist"], dict(users.all()))
+        users = connection.execute(sa.select(User.id, User.username))
+        columns["therapist"] = _named(columns["therapist"], dict(users.all()))
+    if "site" in columns:
+        sites = connection.execute(sa.select(Site.id, Site.name))
+        columns["site"] = _named(columns["site"], dict(sites.all()))
     return _one_row_per_trial(columns, settings, detail)
 
 
-def _therapists(user_ids: np.ndarray, usernames: dict[int, str]) -> pd.Categorical:
-    """User ids as a categorical of user names (missing where nobody recorded it)."""
-    categories = sorted(usernames.values())
+def _named(ids: np.ndarray, names: dict[int, str]) -> pd.Categorical:
+    """Ids as a categorical of their names (missing where the id is -1)."""
+    categories = sorted(names.values())
     code = {name: number for number, name in enumerate(categories)}
-    codes = pd.Series(user_ids).map({i: code[name] for i, name in usernames.items()})
+    codes = pd.Series(ids).map({i: code[name] for i, name in names.items()})
     return pd.Categorical.from_codes(
         codes.fillna(NONE).to_numpy("int64"), categories=categories
     )
 
 
 def trials_query(
-    filters: TrialFilters, settings: ClinicSettings, detail: bool = True
+    filters: TrialFilters,
+    settings: ClinicSettings,
+    detail: bool = True,
+    by_site: bool = False,
 ) -> sa.Select:
     """The query behind :func:`trials_frame`: a row per trial and eligible follow-up."""
     days = days_between(FollowUp.follow_up_date, Trial.trial_date)
@@ -138,12 +147,15 @@ def trials_query(
             # The id, named after the query: user names are few, trials many.
             sa.func.coalesce(Trial.recorded_by_id, NONE).label("therapist"),
         ]
+    if by_site:
+        # The id, named after the query like the therapists.
+        selected.append(Patient.site_id.label("site"))
     query = sa.select(*selected).select_from(Trial).outerjoin(FollowUp, eligible)
     # Trials of voided patients are left out. PostgreSQL would hash every
     # patient to join them; excluding the few voided ones with NOT EXISTS
     # takes a third off its time at 1M trials. SQLite looks each trial's
     # patient up by its key either way, and the join is the quicker lookup.
-    joined = db.engine.dialect.name != "postgresql"
+    joined = by_site or db.engine.dialect.name != "postgresql"
     if joined:
         query = query.join(Patient, Patient.id == Trial.patient_id)
     return filters.apply(query, patient_joined=joined)
@@ -311,6 +323,8 @@ def _one_row_per_trial(
             "product": pd.Categorical(columns["product"][rows]),
             "therapist": columns["therapist"][rows],
         }
+    if "site" in columns:
+        frame["site"] = columns["site"][rows]
     return pd.DataFrame(frame, columns=list(frame))
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import analysis
 
-from ..labels import RELIEF_CRITERION_NAMES
+from ..labels import FUNNEL_POSITION_WORDS, RELIEF_CRITERION_NAMES
 from .rows import COMPLETENESS_COUNTS
 from .sentences import Sentences
 from .summary import Summary
@@ -50,6 +50,8 @@ def report_lines(result: Summary) -> list[str]:
         "",
         *completeness_lines(result.completeness),
     ]
+    if result.by_site is not None:
+        lines += ["", *site_lines(result.by_site)]
     return lines
 
 
@@ -161,6 +163,24 @@ def completeness_lines(completeness: dict) -> list[str]:
             f"{percent(row['follow_up_without_relief']['rate']):>8}"
         )
     lines.append(completeness_in_words(completeness))
+    return lines
+
+
+def site_lines(by_site: dict) -> list[str]:
+    """Each site's rates and where its long-term benefit lies in the funnel."""
+    lines = [
+        "By site (every trial counts; long-term benefit against the pooled rate "
+        f"of {percent(by_site['pooled_rate'])}, in the funnel's limits)",
+        f"{'Site':<24} {'Trials':>7} {'Immediate relief':<32} "
+        f"{'Long-term benefit':<32} In the funnel",
+    ]
+    for row in by_site["sites"]:
+        lines.append(
+            f"{row['site']:<24} {row['trials']:>7} "
+            f"{rate_in_words(row['immediate_relief']):<32} "
+            f"{rate_in_words(row['long_term_benefit']):<32} "
+            f"{FUNNEL_POSITION_WORDS[row['funnel']['position']]}"
+        )
     return lines
 
 

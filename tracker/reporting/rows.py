@@ -173,6 +173,46 @@ def comparison_rows(comparisons: pd.DataFrame) -> list[dict]:
     return rows
 
 
+def by_site(
+    trials: analysis.CheckedTrials, criterion: str, benefit_definition: str
+) -> dict | None:
+    """Each site's rates and its place in the funnel of long-term benefit.
+
+    Every trial counts, as in the dashboard's funnels: sites are compared as
+    products and therapists are, without a verdict each. None when the
+    trials carry no ``site`` column (the user sees one site).
+    """
+    if "site" not in trials.frame:
+        return None
+    rates = analysis.response_rates(
+        trials,
+        by="site",
+        unit="trial",
+        criterion=criterion,
+        benefit_definition=benefit_definition,
+    )
+    funnel = analysis.funnel_plot_data(rates)
+    sites = []
+    for row in funnel.groups.to_dict("records"):
+        sites.append(
+            {"site": row["site"]}
+            | rate_row(row)
+            | {
+                "funnel": {
+                    "position": str(row["position"]),
+                    "limits_95": _interval_of(row, "95"),
+                    "limits_998": _interval_of(row, "998"),
+                }
+            }
+        )
+    return {"unit": "trial", "pooled_rate": funnel.target, "sites": sites}
+
+
+def _interval_of(row: dict, level: str) -> list[float] | None:
+    low, high = _number(row[f"low_{level}"]), _number(row[f"high_{level}"])
+    return None if low is None else [low, high]
+
+
 def follow_up_pain(figures: pd.DataFrame, criterion: str, unit: str) -> dict:
     """:func:`analysis.follow_up_pain_by_relief` as plain rows, for JSON and words."""
     groups = []

@@ -19,6 +19,7 @@ from .frames import trials_frame
 from .rows import (
     JUDGED,
     banded,
+    by_site,
     comparison_rows,
     completeness,
     follow_up_pain,
@@ -57,7 +58,8 @@ class Summary:
 
     Rates per aid and overall against the band, the rule check and its
     effect, the cut-off check, the aids compared, follow-up completeness and
-    follow-up pain. ``groups`` and ``overall`` are plain rows (see
+    follow-up pain, and each site when the trials span several. ``groups``
+    and ``overall`` are plain rows (see
     :mod:`.rows`): only long-term benefit carries a band verdict, immediate
     relief has its band figures None. The sentences to read aloud are
     :attr:`sentences`.
@@ -82,6 +84,8 @@ class Summary:
     aids_compared: list[dict]
     #: Pain at the outcome and still using, by relief (:func:`.rows.follow_up_pain`).
     follow_up_pain: dict
+    #: Each site in the funnel (:func:`.rows.by_site`), or None for one site.
+    by_site: dict | None = None
 
     @property
     def sentences(self) -> Sentences:
@@ -103,6 +107,7 @@ class Summary:
             "cut_off": self.cut_off.to_dict(),
             "aids_compared": self.aids_compared,
             "follow_up_pain": self.follow_up_pain,
+            "by_site": self.by_site,
         }
 
 
@@ -162,6 +167,7 @@ def summarise(
         follow_up_pain=follow_up_pain(
             analysis.follow_up_pain_by_relief(trials, **options), criterion, unit
         ),
+        by_site=by_site(trials, criterion, benefit),
     )
 
 
@@ -174,5 +180,6 @@ def _with_trials_needed(row: dict, follow_up_row: dict) -> dict:
 def summary(filters: TrialFilters, settings: ClinicSettings | None = None) -> Summary:
     """The summary of the trials matching ``filters``, under the clinic settings."""
     settings = settings or clinic_settings()
-    trials = trials_frame(filters, settings, detail=False)
+    by_site = filters.spans_sites()
+    trials = trials_frame(filters, settings, detail=False, by_site=by_site)
     return summarise(trials, settings, filters.unit)

@@ -58,6 +58,15 @@ def visible_sites() -> frozenset[int] | None:
     return g.get("visible_sites") if has_app_context() else None
 
 
+def several_sites_seen() -> bool:
+    """Whether this request sees the patients of more than one site."""
+    sites = visible_sites()
+    if sites is not None:
+        return len(sites) > 1
+    count = sa.select(sa.func.count()).select_from(Site)
+    return db.session.execute(count).scalar_one() > 1
+
+
 def cache_key() -> tuple[int, ...] | None:
     """What a cache of shown records must add to its key."""
     sites = visible_sites()
