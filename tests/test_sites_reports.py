@@ -1,5 +1,7 @@
 """Users of several sites see each site in the funnel: dashboard, report, API."""
 
+import csv
+import io
 import json
 
 import pytest
@@ -106,3 +108,11 @@ def test_a_second_site_brings_the_table_by_site_to_a_kept_dashboard(
     by_site = page[page.index(">By site<") : page.index(">By activity<")]
     assert "Main clinic" in by_site and "North" not in by_site
 
+
+def test_both_exports_name_each_patients_site(client, auth, two_sites):
+    auth.login("admin")
+    for kind in ("trials", "followups"):
+        text = client.get(f"/exports/{kind}.csv").text
+        rows = list(csv.DictReader(io.StringIO(text[1:], newline="")))
+        sites = sorted(row["site"] for row in rows)
+        assert sites == ["Main clinic"] * 4 + ["North"] * 2

@@ -16,8 +16,15 @@ from .options import existing_user, user_option
 )
 @user_option()
 @click.option("--dry-run", is_flag=True, help="Check the file; write nothing.")
+@click.option(
+    "--site",
+    metavar="NAME",
+    help="The site the file is for: its new patients go there, and rows of "
+    "another site are refused (needed by users of several sites unless each "
+    "row names its site).",
+)
 @click.pass_context
-def import_trials(ctx, file: Path, username: str, dry_run: bool):
+def import_trials(ctx, file: Path, username: str, dry_run: bool, site: str | None):
     """Import past trials from a CSV trial file: every row, or none."""
     user = existing_user(username)
     size = file.stat().st_size
@@ -31,6 +38,7 @@ def import_trials(ctx, file: Path, username: str, dry_run: bool):
             user,
             dry_run=dry_run,
             progress=lambda position: bar.update(position - bar.pos),
+            site=site,
         )
     click.echo(
         f"{report.rows} rows read: {report.accepted} accepted "

@@ -51,9 +51,11 @@ DERIVED_COLUMNS = (
     "recorded_at",
     "voided",
     "void_reason",
-    "site",
 )
-TRIAL_COLUMNS = CLINICAL_COLUMNS + DERIVED_COLUMNS
+#: The patient's site by name: exported, and read on import to place new
+#: patients and check each row's (see :mod:`.site_choice`).
+SITE_COLUMN = "site"
+TRIAL_COLUMNS = CLINICAL_COLUMNS + DERIVED_COLUMNS + (SITE_COLUMN,)
 DEIDENTIFIED_TRIAL_COLUMNS = (
     "patient_number",
     "age_band",
@@ -97,6 +99,7 @@ FOLLOW_UP_COLUMNS = (
     "recorded_at",
     "voided",
     "void_reason",
+    "site",
 )
 DEIDENTIFIED_FOLLOW_UP_COLUMNS = (
     "patient_number",

@@ -8,7 +8,7 @@ from operator import attrgetter
 
 import sqlalchemy as sa
 
-from ..models import FollowUp, Patient, Trial, User
+from ..models import FollowUp, Patient, Site, Trial, User
 from ..reporting.filters import TrialFilters
 from ..settings import ClinicSettings
 from ..storage.sql import utc_text
@@ -66,6 +66,7 @@ def _follow_up_columns(level: Level) -> dict[str, sa.ColumnElement]:
             FollowUp.void_reason, Trial.void_reason, Patient.void_reason
         ),
         "first_trial_date": _first_trial_date(level),
+        "site": Site.name,
     }
 
 
@@ -92,6 +93,7 @@ def follow_ups_export(
         .select_from(FollowUp)
         .join(FollowUp.trial)
         .join(Trial.patient)
+        .join(Site, Site.id == Patient.site_id)
         .outerjoin(User, FollowUp.recorded_by_id == User.id)
     )
     full = level == "full"
@@ -145,6 +147,7 @@ def follow_ups_export(
                         f.recorded_at,
                         _yes_no(f.followup_voided or f.trial_voided),
                         formula_guard(f.void_reason or ""),
+                        formula_guard(f.site),
                     ]
                     continue
                 yield [

@@ -12,16 +12,15 @@ from typing import IO
 from .. import audit
 from ..extensions import db
 from ..models import User
-from ..sites import scope
-from ..sites.membership import sites_for_new_patients
 from ..storage import database
 from . import forked
 from .checking import _RowChecker
-from .columns import _PATIENT_FIELDS
+from .columns import _PATIENT_FIELDS, SITE_COLUMN
 from .inserting import _Inserter
 from .matching import _Matcher
 from .reading import _data_rows, _read_header, _refuse_encoding, _sniff
 from .report import FileRefused, ImportReport, Problem
+from .site_choice import site_choice
 from .streaming import cycle_collector_paused
 
 ROWS_PER_BATCH = 5000
@@ -40,6 +39,7 @@ def import_trials(
     *,
     dry_run: bool = False,
     progress: Callable[[int], None] | None = None,
+    site: str | None = None,
 ) -> ImportReport:
     """Read a trial file; write it in one transaction if every row passes.
 
@@ -48,6 +48,7 @@ def import_trials(
     row the ORM would write (under ``user``, with the file name as the
     reason); anything wrong, or ``dry_run``, rolls the whole transaction
     back. ``progress`` is called with the bytes read so far after each batch.
+    ``site`` names the site the file is for (see :mod:`.site_choice`).
     """
     if dry_run:
         # Reading only: on SQLite, do not hold the write lock while checking.
@@ -55,7 +56,7 @@ def import_trials(
         intent = database.write_intent.set(False)
     try:
         with cycle_collector_paused():
-            return _import(stream, filename, user, dry_run, progress)
+            return _import(stream, filename, user, dry_run, progress, site)
     finally:
         if dry_run:
             database.write_intent.reset(intent)
@@ -102,7 +103,7 @@ def _checked_batches(stream: IO[bytes]) -> Iterator[_CheckedRows]:
                 elif checked is not None:
                     patient_cells = {
                         column: values[column]
-                        for column in _PATIENT_FIELDS
+                        for column in (*_PATIENT_FIELDS, SITE_COLUMN)
                         if column in values
                     }
                     checked_rows.append((line, patient_cells, *checked))
@@ -152,18 +153,10 @@ def _descriptors(stream: IO[bytes]) -> tuple[int, ...]:
         return ()
 
 
-#: An import puts new patients at the user's one open site.
-SITE_NOT_CHOSEN = (
-    "You work at several sites (or none that is open): an import puts its new "
-    "patients at its user's one site. Import as a user of the site the "
-    "patients belong to."
-)
-
-
-def _import(stream, filename, user, dry_run, progress) -> ImportReport:
+def _import(stream, filename, user, dry_run, progress, site) -> ImportReport:
     report = ImportReport(filename=filename, dry_run=dry_run)
     try:
-        _check_and_insert(stream, filename, user, dry_run, progress, report)
+        _check_and_insert(stream, filename, user, dry_run, progress, site, report)
         if not report.problems and not dry_run:
             audit.log_event("import", report.counts() | {"written": True}, user=user)
             db.session.commit()
@@ -201,14 +194,15 @@ def _audit_refused(report: ImportReport, user: User) -> None:
         )
 
 
-def _check_and_insert(stream, filename, user, dry_run, progress, report) -> None:
+def _check_and_insert(stream, filename, user, dry_run, progress, site, report) -> None:
     """Check every row and, while none is refused, insert them (uncommitted)."""
-    sites = sites_for_new_patients(user)
-    if len(sites) != 1:
-        report.problems.append(Problem(None, None, SITE_NOT_CHOSEN))
+    try:
+        # The user's own sites, from the web or the command line alike.
+        sites = site_choice(user, site)
+    except ValueError as refused:
+        report.problems.append(Problem(None, None, str(refused)))
         return
-    # The user's own sites, from the web or the command line alike.
-    matcher = _Matcher(report, sites[0].id, scope.sites_seen_by(user))
+    matcher = _Matcher(report, sites)
     # A dry run writes nothing, not even a number from a sequence.
     inserter = None if dry_run else _Inserter(user, f"Imported from {filename}"[:500])
     batches = _checked_file(stream)

@@ -11,8 +11,9 @@ from ..extensions import db
 from ..models import Patient, Trial
 from ..sites import scope
 from .cells import _blank
-from .columns import _PATIENT_FIELDS
+from .columns import _PATIENT_FIELDS, SITE_COLUMN
 from .report import Duplicate, ImportReport, Problem
+from .site_choice import SiteChoice
 
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
@@ -68,12 +69,10 @@ class _Matcher:
     last batch are inserted.
     """
 
-    def __init__(
-        self, report: ImportReport, site_id: int, visible: frozenset[int] | None
-    ):
+    def __init__(self, report: ImportReport, sites: SiteChoice):
         self.report = report
         #: Where new patients go, and which sites' patients rows may add to.
-        self.site_id, self.visible = site_id, visible
+        self.sites = sites
         self.new_patients: dict[str, dict] = {}
         #: Trial keys -> where they were first met.
         self.seen: dict[tuple, str] = {}
@@ -143,6 +142,13 @@ class _Matcher:
             reference = reference or self.new_patients.get(any_case)
             if not self._same_patient(line, values, patient, reference):
                 continue
+            site_id, problem = self.sites.site_for(
+                values.get(SITE_COLUMN, ""), reference, code
+            )
+            if problem is not None:
+                self.report.problems.append(Problem(line, SITE_COLUMN, problem))
+                self.report.refused_lines.add(line)
+                continue
             key = (
                 code,
                 trial["trial_date"],
@@ -161,7 +167,7 @@ class _Matcher:
             self.report.accepted += 1
             self.report.follow_ups += follow_up is not None
             if reference is None:
-                patient["site_id"] = self.site_id
+                patient["site_id"] = site_id
                 new_patients[any_case] = reference = patient
                 matched.patients.append(patient)
                 self.report.new_patients += 1
@@ -187,7 +193,10 @@ class _Matcher:
                     "recorded, or a code of its own",
                 )
             )
-        elif self.visible is not None and reference.get("site_id") not in self.visible:
+        elif (
+            self.sites.visible is not None
+            and reference.get("site_id") not in self.sites.visible
+        ):
             problems.append(
                 Problem(
                     line,

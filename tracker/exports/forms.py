@@ -1,10 +1,12 @@
 """The export options and the upload of a trial file."""
 
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms import BooleanField, Form, HiddenField
-from wtforms.validators import InputRequired, Optional
+from wtforms import BooleanField, Form, HiddenField, SelectField
+from wtforms.validators import InputRequired, Optional, ValidationError
 
+from ..sites.membership import sites_for_new_patients
 from ..web.forms import choice_field
 
 LEVEL_LABELS = {
@@ -33,8 +35,18 @@ class ExportOptionsForm(Form):
 
 
 class UploadForm(FlaskForm):
-    """A trial file to check, and then to import."""
+    """A trial file to check, and then to import, for one of the user's sites.
 
+    The site is offered only to users of several open sites; a user of one
+    imports into it (see :mod:`tracker.csvio.site_choice`).
+    """
+
+    site = SelectField(
+        "Site",
+        validate_choice=False,
+        description="Where the file's new patients go; rows of another site are "
+        "refused. Or leave it to each row's site column.",
+    )
     file = FileField(
         "Trial file (CSV)",
         validators=[
@@ -44,6 +56,23 @@ class UploadForm(FlaskForm):
         description="Columns as in the data dictionary; UTF-8, commas between "
         "columns. Up to 16 MB here; larger files with flask import-trials.",
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        sites = sites_for_new_patients(current_user)
+        self.site.choices = [("", "As each row's site column says")] + [
+            (site.name, site.name) for site in sites
+        ]
+        #: Whether to show the choice: a user of one site has none to make.
+        self.site_offered = len(sites) > 1
+
+    def validate_site(self, field):
+        if self.site_offered and field.data not in dict(field.choices):
+            raise ValidationError("Choose one of your sites.")
+
+    def chosen_site(self) -> str | None:
+        """The site the import is for, if the user chose one."""
+        return (self.site.data or None) if self.site_offered else None
 
 
 class ConfirmForm(FlaskForm):

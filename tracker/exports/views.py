@@ -125,10 +125,14 @@ def upload():
                 "checking; nothing was imported. Tell whoever runs the server."
             )
             return render_template("exports/upload.html", form=form), 507
-        session["pending_import"] = {"token": token, "filename": filename}
-        report = _import(path, filename, dry_run=True)
+        site = form.chosen_site()
+        session["pending_import"] = {"token": token, "filename": filename, "site": site}
+        report = _import(path, filename, site, dry_run=True)
         return render_template(
-            "exports/preview.html", report=report, confirm=ConfirmForm(token=token)
+            "exports/preview.html",
+            report=report,
+            confirm=ConfirmForm(token=token),
+            site=site,
         )
     return render_template("exports/upload.html", form=form)
 
@@ -149,11 +153,16 @@ def confirm():
         flash("That upload has expired. Choose the file again.", "warning")
         return redirect(url_for("exports.upload"))
     try:
-        report = _import(path, pending["filename"], dry_run=False)
+        report = _import(path, pending["filename"], pending.get("site"), dry_run=False)
     finally:
         path.unlink(missing_ok=True)
     if not report.written:
-        return render_template("exports/preview.html", report=report, confirm=None)
+        return render_template(
+            "exports/preview.html",
+            report=report,
+            confirm=None,
+            site=pending.get("site"),
+        )
     flash(
         f"Imported {pending['filename']}: {report.accepted} trials added "
         f"({report.new_patients} new patients, {report.follow_ups} follow-ups), "
@@ -178,10 +187,16 @@ def too_large(error):
     ), 413
 
 
-def _import(path: Path, filename: str, dry_run: bool) -> csvio.ImportReport:
+def _import(
+    path: Path, filename: str, site: str | None, dry_run: bool
+) -> csvio.ImportReport:
     with path.open("rb") as stream:
         return csvio.import_trials(
-            stream, filename, current_user._get_current_object(), dry_run=dry_run
+            stream,
+            filename,
+            current_user._get_current_object(),
+            dry_run=dry_run,
+            site=site,
         )
 
 
