@@ -2,6 +2,7 @@
 
 import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from sqlalchemy.orm import selectinload
 
 from .. import audit
 from ..extensions import db
@@ -20,7 +21,13 @@ bp = Blueprint("patients", __name__, url_prefix="/patients")
 def index():
     """Every patient, or those whose code contains the search text."""
     search = request.args.get("q", "").strip()
-    query = sa.select(Patient).where(Patient.voided_at.is_(None)).order_by(Patient.code)
+    query = (
+        sa.select(Patient)
+        .where(Patient.voided_at.is_(None))
+        .order_by(Patient.code)
+        # The page's trials and follow-ups in two queries, not two per patient.
+        .options(selectinload(Patient.trials))
+    )
     if search:
         query = query.where(Patient.code.icontains(search, autoescape=True))
     patients = paginate(query, per_page=50)

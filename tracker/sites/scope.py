@@ -73,13 +73,57 @@ def cache_key() -> tuple[int, ...] | None:
     return None if sites is None else tuple(sorted(sites))
 
 
+#: The tables themselves, for the criteria's subqueries: a subquery over the
+#: ORM entities would get the criteria again, and theirs again, and so on.
+_PATIENT, _TRIAL, _FOLLOW_UP = Patient.__table__, Trial.__table__, FollowUp.__table__
+
+
 def trials_at(site_ids, patient_joined: bool) -> sa.ColumnElement:
     """The trials of the patients at ``site_ids`` (ids, or a query of them),
     for a Core query over trials, joined to their patients or not."""
     if patient_joined:
         return Patient.site_id.in_(site_ids)
     return Trial.patient_id.in_(
-        sa.select(Patient.id).where(Patient.site_id.in_(site_ids))
+        sa.select(_PATIENT.c.id).where(_PATIENT.c.site_id.in_(site_ids))
+    )
+
+
+def _patient_at(site_ids: list[int], patient_id) -> sa.Exists:
+    """Whether the patient ``patient_id`` is at one of ``site_ids``.
+
+    Correlated, so a page of 50 rows looks up 50 patients by their key
+    rather than listing every patient of the site first.
+    """
+    return (
+        sa.select(1)
+        .where(_PATIENT.c.id == patient_id, _PATIENT.c.site_id.in_(site_ids))
+        .correlate_except(_PATIENT)
+        .exists()
+    )
+
+
+def _trial_at(site_ids: list[int], trial_id) -> sa.Exists:
+    """Whether the trial ``trial_id`` is of a patient at one of ``site_ids``."""
+    return (
+        sa.select(1)
+        .select_from(_TRIAL.join(_PATIENT, _PATIENT.c.id == _TRIAL.c.patient_id))
+        .where(_TRIAL.c.id == trial_id, _PATIENT.c.site_id.in_(site_ids))
+        .correlate_except(_TRIAL, _PATIENT)
+        .exists()
+    )
+
+
+def _follow_up_at(site_ids: list[int], follow_up_id) -> sa.Exists:
+    """Whether the follow-up ``follow_up_id`` is of a trial at one of ``site_ids``."""
+    joined = _FOLLOW_UP.join(_TRIAL, _TRIAL.c.id == _FOLLOW_UP.c.trial_id).join(
+        _PATIENT, _PATIENT.c.id == _TRIAL.c.patient_id
+    )
+    return (
+        sa.select(1)
+        .select_from(joined)
+        .where(_FOLLOW_UP.c.id == follow_up_id, _PATIENT.c.site_id.in_(site_ids))
+        .correlate_except(_FOLLOW_UP, _TRIAL, _PATIENT)
+        .exists()
     )
 
 
@@ -88,23 +132,26 @@ def _criteria(sites: frozenset[int]) -> tuple:
     """The loader criteria for ``sites``: built once per set of sites, as every
     ORM query of a limited request adds them."""
     site_ids = sorted(sites)
-    patients = sa.select(Patient.id).where(Patient.site_id.in_(site_ids))
-    trials = sa.select(Trial.id).where(Trial.patient_id.in_(patients))
-    follow_ups = sa.select(FollowUp.id).where(FollowUp.trial_id.in_(trials))
-    about_records = {"patient": patients, "trial": trials, "follow_up": follow_ups}
+    about_records = {
+        "patient": _patient_at,
+        "trial": _trial_at,
+        "follow_up": _follow_up_at,
+    }
     audit_visible = sa.or_(
         AuditEvent.table_name.is_(None),
         AuditEvent.table_name.not_in(list(about_records)),
         *(
-            sa.and_(AuditEvent.table_name == name, AuditEvent.record_id.in_(ids))
-            for name, ids in about_records.items()
+            sa.and_(
+                AuditEvent.table_name == name, found(site_ids, AuditEvent.record_id)
+            )
+            for name, found in about_records.items()
         ),
     )
     return (
         with_loader_criteria(Patient, Patient.site_id.in_(site_ids)),
-        with_loader_criteria(Trial, Trial.patient_id.in_(patients)),
-        with_loader_criteria(FollowUp, FollowUp.trial_id.in_(trials)),
-        with_loader_criteria(ReportLink, ReportLink.trial_id.in_(trials)),
+        with_loader_criteria(Trial, _patient_at(site_ids, Trial.patient_id)),
+        with_loader_criteria(FollowUp, _trial_at(site_ids, FollowUp.trial_id)),
+        with_loader_criteria(ReportLink, _trial_at(site_ids, ReportLink.trial_id)),
         with_loader_criteria(AuditEvent, audit_visible),
     )
 
@@ -112,6 +159,14 @@ def _criteria(sites: frozenset[int]) -> tuple:
 @event.listens_for(Session, "do_orm_execute")
 def _only_visible_sites(state: ORMExecuteState) -> None:
     sites = visible_sites()
-    if sites is None or not state.is_select or state.execution_options.get(EVERY_SITE):
+    if (
+        sites is None
+        or not state.is_select
+        # Loads of a loaded record's columns or relationships carry the
+        # criteria of the query that loaded it (they propagate to loaders).
+        or state.is_column_load
+        or state.is_relationship_load
+        or state.execution_options.get(EVERY_SITE)
+    ):
         return
     state.statement = state.statement.options(*_criteria(sites))

@@ -5,6 +5,7 @@ from datetime import date
 import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy.orm import contains_eager, selectinload
 
 from .. import audit
 from ..extensions import db
@@ -39,7 +40,12 @@ bp = Blueprint("trials", __name__)
 def index():
     """Trials matching the filters: the records behind a dashboard number."""
     form = TrialFilterForm.from_args(request.args)
-    query = sa.select(Trial).join(Trial.patient)
+    query = (
+        sa.select(Trial)
+        .join(Trial.patient)
+        # Each row's patient from the join, their recorders in one more query.
+        .options(contains_eager(Trial.patient), selectinload(Trial.recorded_by))
+    )
     # Invalid filters match nothing, rather than everything.
     query = form.filters.apply(query) if form.filters else query.where(sa.false())
     query = query.order_by(Trial.trial_date.desc(), Trial.id)
