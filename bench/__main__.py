@@ -20,6 +20,10 @@ each figure beside its baseline from the same run:
 - start-up: ``flask --app tracker --help`` and ``create-user`` vs importing
   the bare Flask stack, with their ratio, and the first dashboard view after
   a start vs a second one (``bench/startup.py``);
+- keeping sites apart: the patient and trials lists, follow-ups due and
+  the dashboard's first view for a reviewer of one site, before and after
+  two more sites of as many trials join, with the ratio beside the 10%
+  target (``bench/sites.py``; run last on the database, up to 100k trials);
 - the chart pages in headless Chromium on a warm cache: navigation to
   charts drawn and to first paint, for the dashboard and a patient page,
   beside the targets (800 ms, 300 ms), and the patient list's first paint
@@ -37,7 +41,7 @@ import json
 import os
 from pathlib import Path
 
-from bench import browser, dashboard, export_import, pages, startup, writes
+from bench import browser, dashboard, export_import, pages, sites, startup, writes
 from tracker import database_uri
 
 RESULTS = Path(__file__).parent / "results"
@@ -121,6 +125,27 @@ def rows_for(
             "plain INSERTs",
         )
     )
+    if trials <= sites.MOST_TRIALS:
+        rows += site_rows(name, trials, sites.measure(url, trials, repeat))
+    return rows
+
+
+def site_rows(name: str, trials: int, figures: dict) -> list[dict]:
+    """Each page for a user of one site of three beside one site, and the ratio."""
+    rows = []
+    for page, (before, after) in figures.items():
+        rows += [
+            row(name, trials, f"{page}, 1 site of 3", after, before, "s", "one site"),
+            row(
+                name,
+                trials,
+                f"{page}, site criteria",
+                after / before,
+                sites.TARGET,
+                "x",
+                "target (at most)",
+            ),
+        ]
     return rows
 
 

@@ -108,6 +108,8 @@ def test_the_benchmark_command_runs_at_a_tiny_size(tmp_path):
             "trials export",
             "trials import",
             "concurrent saves (4 processes)",
+            "trials list, 1 site of 3",
+            "dashboard first view, site criteria",
         ]
         if browser.available() and not in_browser:  # the chart pages in Chromium
             names += [

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from bench import load
+from bench import load, load_clients
 from tracker.csvio.forked import items_from_child
 
 ROOT = Path(__file__).parents[1]
@@ -125,13 +125,18 @@ def test_a_gunicorn_workers_child_dies_with_the_worker(app, database_url, trial_
             data={
                 "username": "load-therapist-00",
                 "password": load.PASSWORD,
-                "csrf_token": load._token(page),
+                "csrf_token": load_clients._token(page),
             },
         )
         form = session.get(f"{base}/imports/trials")
         upload = threading.Thread(
             target=_post_quietly,
-            args=(session, f"{base}/imports/trials", load._token(form), trial_file),
+            args=(
+                session,
+                f"{base}/imports/trials",
+                load_clients._token(form),
+                trial_file,
+            ),
             daemon=True,
         )
         (worker,) = children_of(load.served.pid)

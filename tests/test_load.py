@@ -3,12 +3,15 @@
 from datetime import UTC, datetime
 
 from bench import load
+from bench.serving import spread_over_sites
 
 
 def test_mixed_load_loses_no_writes_and_no_patient_reports(app, database_url):
     since = datetime.now(UTC)
+    with app.app_context():
+        spread_over_sites(3)
     with load.served(database_url, workers=2) as base:
-        load.prepare_accounts(database_url, therapists=3, reviewers=1)
+        assert load.prepare_accounts(database_url, therapists=3, reviewers=1) == 3
         links = load.prepare_report_links(base, 4, therapists=3).links
         tally = load.run(
             base,

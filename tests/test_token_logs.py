@@ -50,7 +50,7 @@ def test_gunicorns_access_log_holds_no_report_link_token(app, database_url, tmp_
             str(access_log),
             "--access-logformat",
             '%(h)s "%(r)s" %(s)s %(U)s "%(f)s" %({x-forwarded-for}i)s',
-            f"bench.load:warmed_app({config!r})",
+            f"bench.serving:warmed_app({config!r})",
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
