@@ -46,10 +46,18 @@ def test_each_query_of_a_limited_page_names_the_site_once(
 ):
     patients_with_trials(records, 3)
     auth.login("therapist")
-    statements.clear()
-    for url in ("/patients/", "/trials/", "/patients/1", "/trials/1"):
+    most = {}
+    for url in (
+        "/patients/",
+        "/trials/",
+        "/patients/1",
+        "/trials/1",
+        "/follow-ups/due",
+    ):
+        statements.clear()
         assert client.get(url).status_code == 200
-    assert max(statement.count("site_id IN") for statement in statements) <= 3
+        most[url] = max(statement.count("site_id IN") for statement in statements)
+    assert max(most.values()) <= 3
 
 
 @pytest.mark.parametrize("url", ["/patients/", "/trials/"])

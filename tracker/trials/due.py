@@ -116,14 +116,20 @@ class DueFilterForm(Form):
         return {key: value for key, value in args.items() if value}
 
 
+#: The tables, not the entities, in subqueries about a trial already chosen:
+#: the site criteria (:mod:`tracker.sites.scope`) apply to the trial, and
+#: would otherwise be checked again for each of its follow-ups and links.
+_FOLLOW_UP, _REPORT_LINK = FollowUp.__table__.c, ReportLink.__table__.c
+
+
 def has_outcome(settings: ClinicSettings) -> sa.Exists:
     """Whether the trial has a current follow-up at or after the minimum week."""
     return (
-        sa.select(FollowUp.id)
+        sa.select(_FOLLOW_UP.id)
         .where(
-            FollowUp.trial_id == Trial.id,
-            FollowUp.voided_at.is_(None),
-            days_between(FollowUp.follow_up_date, Trial.trial_date)
+            _FOLLOW_UP.trial_id == Trial.id,
+            _FOLLOW_UP.voided_at.is_(None),
+            days_between(_FOLLOW_UP.follow_up_date, Trial.trial_date)
             >= settings.follow_up_minimum_weeks * 7,
         )
         .exists()
@@ -150,14 +156,14 @@ def report_link_state(settings: ClinicSettings, today: date) -> sa.ColumnElement
     ``used`` if one was used; ``none``."""
 
     def any_link(*conditions) -> sa.Exists:
-        return sa.exists().where(ReportLink.trial_id == Trial.id, *conditions)
+        return sa.exists().where(_REPORT_LINK.trial_id == Trial.id, *conditions)
 
-    is_open = (ReportLink.revoked_at.is_(None), ReportLink.used_at.is_(None))
+    is_open = (_REPORT_LINK.revoked_at.is_(None), _REPORT_LINK.used_at.is_(None))
     days = days_between(sa.literal(today, sa.Date), Trial.trial_date)
     return sa.case(
         (any_link(*is_open) & (days > settings.report_link_weeks * 7), "expired"),
         (any_link(*is_open), "out"),
-        (any_link(ReportLink.used_at.is_not(None)), "used"),
+        (any_link(_REPORT_LINK.used_at.is_not(None)), "used"),
         else_="none",
     )
 
