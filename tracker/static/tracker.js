@@ -61,16 +61,30 @@ document.addEventListener("change", (event) => {
 });
 
 // A table wider than the screen scrolls sideways: let the keyboard scroll it
-// too, and name the region after the table's heading for screen readers.
+// too, and name the region for screen readers after the table's caption (or
+// its section's heading), each name once on the page: a section may hold
+// several such tables.
 function makeScrollingTablesFocusable() {
+  const taken = new Set(
+    [...document.querySelectorAll(".table-responsive[aria-label]")].map(
+      (region) => region.getAttribute("aria-label"),
+    ),
+  );
   for (const region of document.querySelectorAll(".table-responsive")) {
     const scrolls = region.scrollWidth > region.clientWidth;
     if (scrolls && !region.hasAttribute("tabindex")) {
+      const caption = region.querySelector("caption");
       const heading = region.closest("section, aside, main")?.querySelector("h1, h2, h3");
+      const named = caption || heading;
+      const base = `${named ? named.textContent.trim() : "Table"} (scrolls sideways)`;
+      let name = base;
+      for (let number = 2; taken.has(name); number += 1) {
+        name = `${base}, table ${number}`;
+      }
+      taken.add(name);
       region.tabIndex = 0;
       region.setAttribute("role", "region");
-      const name = heading ? heading.textContent.trim() : "Table";
-      region.setAttribute("aria-label", `${name} (scrolls sideways)`);
+      region.setAttribute("aria-label", name);
     }
   }
 }
