@@ -24,6 +24,7 @@ _STATISTICS = (
     "compare",
     "funnel",
     "follow_up_pain",
+    "akps_change",
     "fisher",
 )
 
