@@ -35,6 +35,14 @@ def measure(url: str, repeat: int = 5) -> dict[str, float]:
         "trials list": "/trials/",
         "follow-ups due": "/follow-ups/due",
     }
+    figures = page_times(client, pages, repeat)
+    with app.app_context():
+        db.engine.dispose()
+    return figures
+
+
+def page_times(client, pages: dict[str, str], repeat: int) -> dict[str, float]:
+    """Median seconds of each of ``pages`` (name: path) through ``client``."""
     figures = {}
     for name, path in pages.items():
 
@@ -44,6 +52,4 @@ def measure(url: str, repeat: int = 5) -> dict[str, float]:
                 raise SystemExit(f"{path} answered {response.status_code}")
 
         figures[name], _ = timed(get, repeat)
-    with app.app_context():
-        db.engine.dispose()
     return figures

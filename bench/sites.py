@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from bench.dashboard import timed
 from bench.fill import fill, settle
+from bench.pages import page_times
 from bench.writes import PASSWORD, bench_app, ensure_account
 from tracker.extensions import db
 from tracker.models import Patient, Site
@@ -52,16 +52,7 @@ def measure(url: str, trials: int, repeat: int) -> dict[str, tuple[float, float]
 def _page_times(app, repeat: int) -> dict[str, float]:
     client = app.test_client()
     client.post("/auth/login", data={"username": READER, "password": PASSWORD})
-    figures = {}
-    for name, path in PAGES.items():
-
-        def get(path=path):
-            response = client.get(path)
-            if response.status_code != 200:
-                raise SystemExit(f"{path} answered {response.status_code}")
-
-        figures[name], _ = timed(get, repeat)
-    return figures
+    return page_times(client, PAGES, repeat)
 
 
 def _add_sites(trials: int) -> None:
