@@ -5,6 +5,7 @@ import io
 import json
 
 import pytest
+import sqlalchemy as sa
 
 from tests.helpers import PASSWORD
 from tracker.auth.passwords import hash_password
@@ -116,3 +117,23 @@ def test_both_exports_name_each_patients_site(client, auth, two_sites):
         rows = list(csv.DictReader(io.StringIO(text[1:], newline="")))
         sites = sorted(row["site"] for row in rows)
         assert sites == ["Main clinic"] * 4 + ["North"] * 2
+
+
+def test_a_site_named_with_a_non_ascii_capital_is_found_by_its_name(
+    client, auth, records, runner
+):
+    # The database folds the case of names (its unique index is on lower());
+    # SQLite's lower() leaves Ö alone, so Python's must not be compared to it.
+    assert runner.invoke(args=["create-site", "Örebro"]).exit_code == 0
+    assert runner.invoke(args=["create-site", "ÅRE"]).exit_code == 0
+    auth.login("admin")
+    for typed, site in (("Örebro", "Örebro"), ("ÅRE", "ÅRE")):
+        records.follow_up(records.trial(records.patient(site_id=site_id(client, site))))
+        body = summary_of(client, site=typed)
+        assert body["overall"]["trials"] >= 1, typed
+    assert runner.invoke(args=["report", "--site", "Örebro"]).exit_code == 0
+
+
+def site_id(client, name: str) -> int:
+    with client.application.app_context():
+        return db.session.scalar(sa.select(Site.id).where(Site.name == name))

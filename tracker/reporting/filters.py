@@ -27,7 +27,7 @@ from ..models import (
     User,
 )
 from ..sites import scope
-from ..sites.membership import site_named
+from ..sites.membership import same_name, site_named
 from ..web.forms import choice_field, stripped
 
 #: The product or therapist filter's value for trials without one: the
@@ -122,9 +122,7 @@ class TrialFilters:
         elif self.product:
             query = query.where(Trial.product == self.product)
         if self.site:
-            named = sa.select(Site.id).where(
-                sa.func.lower(Site.name) == self.site.lower()
-            )
+            named = sa.select(Site.id).where(same_name(self.site))
             query = query.where(scope.trials_at(named, patient_joined))
         return query
 

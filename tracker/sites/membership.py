@@ -32,9 +32,17 @@ def default_sites() -> list[Site]:
 
 def site_named(name: str) -> Site | None:
     """The site called ``name``, regardless of case."""
-    return db.session.scalar(
-        sa.select(Site).where(sa.func.lower(Site.name) == name.strip().lower())
-    )
+    return db.session.scalar(sa.select(Site).where(same_name(name)))
+
+
+def same_name(name: str) -> sa.ColumnElement[bool]:
+    """Whether a site's name is ``name`` (stripped), regardless of case.
+
+    Both sides are folded by the database, as its unique index on
+    ``lower(name)`` folds them: SQLite's ``lower()`` folds A-Z only, so a
+    name folded by Python (``Ö`` to ``ö``) would never match ``Örebro``.
+    """
+    return sa.func.lower(Site.name) == sa.func.lower(sa.literal(name.strip()))
 
 
 def site_name_problem(name: str, renaming: Site | None = None) -> str | None:
