@@ -2,14 +2,14 @@
 
 import io
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
 
 from tests.helpers import PASSWORD
 from tracker.auth.passwords import hash_password
 from tracker.extensions import db
-from tracker.models import Patient, Site, User
+from tracker.models import SITE_NAME_MAX, Patient, Site, User
 
 HEADER = "patient_code,trial_date,intervention,activity,pain_without,pain_with\n"
 
@@ -202,3 +202,43 @@ def test_the_upload_page_offers_a_user_of_two_sites_the_imports_site(
 def test_a_user_of_one_site_is_offered_no_choice(client, auth):
     auth.login("therapist")
     assert 'name="site"' not in client.get("/imports/trials").text
+
+
+def test_a_row_already_recorded_is_skipped_whatever_site_the_import_is_for(
+    app, runner, records, tmp_path
+):
+    patient = records.patient(code="PF-MAIN")
+    records.trial(
+        patient,
+        trial_date=date(2026, 1, 6),
+        activity="squat",
+        pain_without=6,
+        pain_with=2,
+    )
+    north_therapist(app, also_main=True)
+    rows = "PF-MAIN,2026-01-06,insole,squat,6,2\nPF-N1,2026-01-07,insole,squat,6,2\n"
+    result = import_file(runner, tmp_path, rows, "--site", "North")
+    assert result.exit_code == 0, result.output
+    assert "1 duplicates skipped" in result.output
+    assert site_of(app, "PF-N1") == "North"
+
+
+def test_a_user_of_no_open_site_is_told_so_and_a_long_site_cell_is_cut(
+    app, runner, tmp_path
+):
+    north_therapist(app)
+    with app.app_context():
+        north = db.session.scalar(sa.select(Site).where(Site.name == "North"))
+        north.retired_at = datetime.now(UTC)
+        db.session.commit()
+    result = import_file(runner, tmp_path, "PF-N1,2026-01-05,insole,squat,6,2\n")
+    assert "line 2, column site: you work at no open site" in result.output
+    long_name = "N" * 5000
+    result = import_file(
+        runner,
+        tmp_path,
+        f"PF-N1,2026-01-05,insole,squat,6,2,{long_name}\n",
+        site_column=True,
+    )
+    assert f"none of your sites is called {'N' * SITE_NAME_MAX}…" in result.output
+    assert long_name not in result.output

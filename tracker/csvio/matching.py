@@ -142,13 +142,6 @@ class _Matcher:
             reference = reference or self.new_patients.get(any_case)
             if not self._same_patient(line, values, patient, reference):
                 continue
-            site_id, problem = self.sites.site_for(
-                values.get(SITE_COLUMN, ""), reference, code
-            )
-            if problem is not None:
-                self.report.problems.append(Problem(line, SITE_COLUMN, problem))
-                self.report.refused_lines.add(line)
-                continue
             key = (
                 code,
                 trial["trial_date"],
@@ -162,6 +155,13 @@ class _Matcher:
                 self.report.duplicates.append(
                     Duplicate(line, same_as, follow_up is not None)
                 )
+                continue  # recorded already, whichever site the row names
+            site_id, problem = self.sites.site_for(
+                values.get(SITE_COLUMN, ""), reference, code
+            )
+            if problem is not None:
+                self.report.problems.append(Problem(line, SITE_COLUMN, problem))
+                self.report.refused_lines.add(line)
                 continue
             seen[key] = f"line {line}"
             self.report.accepted += 1

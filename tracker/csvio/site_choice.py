@@ -11,22 +11,22 @@ is retired.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
 from ..extensions import db
-from ..models import Site, User
+from ..models import SITE_NAME_MAX, Site, User
 from ..sites import scope
-from ..sites.membership import sites_for_new_patients
+from ..sites.membership import same_name, sites_for_new_patients
 
 
 @dataclass(frozen=True)
 class SiteChoice:
     """The sites an import may use, read once before its rows are matched."""
 
-    #: Every site by its name in lower case: (id, name).
-    by_name: dict[str, tuple[int, str]]
+    #: Every site's name by its id.
+    names: dict[int, str]
     #: The user's sites, or None for every site.
     visible: frozenset[int] | None
     #: The open sites the user may add patients at.
@@ -35,9 +35,8 @@ class SiteChoice:
     chosen: tuple[int, str] | None
     #: Whether ``chosen`` was named for the import rather than the user's only one.
     named: bool
-
-    def names(self) -> dict[int, str]:
-        return {site_id: name for site_id, name in self.by_name.values()}
+    #: The site each distinct cell names, looked up once (None: no such site).
+    found: dict[str, tuple[int, str] | None] = field(default_factory=dict)
 
     def site_for(
         self, cell: str, reference: dict | None, code: str
@@ -48,20 +47,25 @@ class SiteChoice:
         earlier line) with its ``site_id``; None for a new patient.
         """
         cell = cell.strip()
-        given = self.by_name.get(cell.lower()) if cell else None
+        given = self._called(cell) if cell else None
         if cell and (
             given is None or (self.visible is not None and given[0] not in self.visible)
         ):
-            return None, f"none of your sites is called {cell}"
+            return None, f"none of your sites is called {_shortened(cell)}"
         if given and self.named and given != self.chosen:
             chosen = self.chosen[1]
             return None, f"this row is for {given[1]}; the import is for {chosen}"
         site = given or (self.chosen if self.named or reference is None else None)
         if reference is not None:
             if site is not None and reference["site_id"] != site[0]:
-                where = self.names().get(reference["site_id"], "another site")
+                where = self.names.get(reference["site_id"], "another site")
                 return None, f"patient {code} belongs to {where}, not {site[1]}"
             return reference["site_id"], None
+        if site is None and not self.open_ids:
+            return None, (
+                "you work at no open site, so the import can add no patients: "
+                "ask an administrator to add you to one"
+            )
         if site is None:
             return None, (
                 "you work at several sites: name this new patient's site in the "
@@ -71,6 +75,26 @@ class SiteChoice:
             return None, f"{site[1]} is retired: it takes no new patients"
         return site[0], None
 
+    def _called(self, name: str) -> tuple[int, str] | None:
+        """The site called ``name`` as the database compares names (any case)."""
+        if name not in self.found:
+            self.found[name] = _site_called(name)
+        return self.found[name]
+
+
+def _site_called(name: str) -> tuple[int, str] | None:
+    if len(name) > SITE_NAME_MAX:
+        return None
+    row = db.session.execute(
+        scope.every_site(sa.select(Site.id, Site.name).where(same_name(name)))
+    ).first()
+    return None if row is None else (row.id, row.name)
+
+
+def _shortened(cell: str) -> str:
+    """A cell as quoted in a refusal: no longer than a site's name may be."""
+    return cell if len(cell) <= SITE_NAME_MAX else cell[:SITE_NAME_MAX] + "…"
+
 
 def site_choice(user: User, site_name: str | None = None) -> SiteChoice:
     """What ``user`` may import into, with ``site_name`` as the import's site.
@@ -79,16 +103,16 @@ def site_choice(user: User, site_name: str | None = None) -> SiteChoice:
     one of the user's open sites.
     """
     everything = db.session.execute(scope.every_site(sa.select(Site.id, Site.name)))
-    by_name = {name.lower(): (site_id, name) for site_id, name in everything}
     open_sites = [(site.id, site.name) for site in sites_for_new_patients(user)]
     chosen, named = (open_sites[0] if len(open_sites) == 1 else None), False
     if site_name is not None:
-        chosen = by_name.get(site_name.strip().lower())
+        chosen = _site_called(site_name.strip())
         if chosen not in open_sites:
-            raise ValueError(f"None of your open sites is called {site_name}.")
+            shown = _shortened(site_name.strip())
+            raise ValueError(f"None of your open sites is called {shown}.")
         named = True
     return SiteChoice(
-        by_name=by_name,
+        names=dict(everything.all()),
         visible=scope.sites_seen_by(user),
         open_ids=frozenset(site_id for site_id, _ in open_sites),
         chosen=chosen,
