@@ -12,7 +12,8 @@ about 10 points (:data:`MCID`).
 Answers are stored as each item's points, which are distinct within an item,
 so the points name the option. A questionnaire is complete (all 13 items)
 or absent; :func:`total` refuses one answered in part. No NumPy or pandas
-here: the forms import it.
+here, so the forms and the trial file's checks (issue 19, not built yet) can
+import it at no cost.
 """
 
 from __future__ import annotations

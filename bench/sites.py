@@ -8,7 +8,7 @@ Each page's median server time after, over before, is what the criteria
 cost (the target: under :data:`TARGET`). The dashboard is timed at its first
 view (``DASHBOARD_CACHE`` off: every view reads and computes afresh).
 
-Run last on a database: it adds two sites' trials to it.
+Run last on a database, and once: it adds two named sites and their trials.
 """
 
 from __future__ import annotations

@@ -41,7 +41,7 @@ def patients_with_trials(records, count: int) -> None:
         records.follow_up(trial)
 
 
-def test_each_query_of_a_limited_page_names_the_site_once(
+def test_the_site_criteria_appear_a_few_times_per_query_not_nested(
     client, auth, records, second_site, statements
 ):
     patients_with_trials(records, 3)

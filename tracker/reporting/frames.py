@@ -102,7 +102,10 @@ def frame_from_columns(
         users = connection.execute(sa.select(User.id, User.username))
         columns["therapist"] = _named(columns["therapist"], dict(users.all()))
     if "site" in columns:
-        sites = connection.execute(sa.select(Site.id, Site.name))
+        present = np.unique(columns["site"]).tolist()
+        sites = connection.execute(
+            sa.select(Site.id, Site.name).where(Site.id.in_(present))
+        )
         columns["site"] = _named(columns["site"], dict(sites.all()))
     return _one_row_per_trial(columns, settings, detail)
 

@@ -180,7 +180,8 @@ def by_site(
 
     Every trial counts, as in the dashboard's funnels: sites are compared as
     products and therapists are, without a verdict each. None when the
-    trials carry no ``site`` column (the user sees one site).
+    trials carry no ``site`` column: the user sees one site, or the filters
+    chose one.
     """
     if "site" not in trials.frame:
         return None

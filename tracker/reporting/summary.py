@@ -180,6 +180,6 @@ def _with_trials_needed(row: dict, follow_up_row: dict) -> dict:
 def summary(filters: TrialFilters, settings: ClinicSettings | None = None) -> Summary:
     """The summary of the trials matching ``filters``, under the clinic settings."""
     settings = settings or clinic_settings()
-    by_site = filters.spans_sites()
-    trials = trials_frame(filters, settings, detail=False, by_site=by_site)
+    several = filters.spans_sites()
+    trials = trials_frame(filters, settings, detail=False, by_site=several)
     return summarise(trials, settings, filters.unit)

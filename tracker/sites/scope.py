@@ -35,7 +35,12 @@ EVERY_SITE = "every_site"
 
 
 def every_site(statement: sa.Select) -> sa.Select:
-    """``statement`` unlimited: for bookkeeping that shows no record."""
+    """``statement`` unlimited: for bookkeeping that shows no record.
+
+    Select columns with it, never whole records: a record it loaded would
+    lazy-load its relationships without the criteria, which the listener
+    leaves to the loads (see :func:`_only_visible_sites`).
+    """
     return statement.execution_options(**{EVERY_SITE: True})
 
 
