@@ -15,7 +15,7 @@ import analysis
 
 from ..labels import ACTIVITIES, FUNNEL_POSITION_WORDS, INTERVENTIONS
 from ..reporting.filters import NOT_RECORDED
-from ..reporting.rows import JUDGED
+from ..reporting.rows import JUDGED, funnel_limits
 from ..reporting.summary import banded, rate_row
 from ..settings import ClinicSettings
 
@@ -129,18 +129,13 @@ def funnel_rows(funnel: analysis.Funnel, by: str, base_args: dict) -> list[dict]
                 "count": int(group["long_term_benefit_count"]),
                 "n": int(group["long_term_benefit_n"]),
                 "rate": None if position == "no_cases" else float(group["rate"]),
-                "limits_95": _limits(group, "95"),
-                "limits_998": _limits(group, "998"),
+                "limits_95": funnel_limits(group, "95"),
+                "limits_998": funnel_limits(group, "998"),
                 "position": position,
                 "position_words": FUNNEL_POSITION_WORDS[position],
             }
         )
     return rows
-
-
-def _limits(group: dict, level: str) -> list[float] | None:
-    low, high = group[f"low_{level}"], group[f"high_{level}"]
-    return None if pd.isna(low) else [float(low), float(high)]
 
 
 def pain_changes(trials: analysis.CheckedTrials) -> list[dict]:

@@ -201,15 +201,16 @@ def by_site(
             | {
                 "funnel": {
                     "position": str(row["position"]),
-                    "limits_95": _interval_of(row, "95"),
-                    "limits_998": _interval_of(row, "998"),
+                    "limits_95": funnel_limits(row, "95"),
+                    "limits_998": funnel_limits(row, "998"),
                 }
             }
         )
     return {"unit": "trial", "pooled_rate": funnel.target, "sites": sites}
 
 
-def _interval_of(row: dict, level: str) -> list[float] | None:
+def funnel_limits(row: dict, level: str) -> list[float] | None:
+    """A funnel group's limits at ``level`` ("95" or "998"); None without cases."""
     low, high = _number(row[f"low_{level}"]), _number(row[f"high_{level}"])
     return None if low is None else [low, high]
 
